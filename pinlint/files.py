@@ -1,0 +1,93 @@
+"""Which files a run checks: `.py` and `.sql` under the given paths.
+
+Directories are walked honouring `.gitignore` files (at every level, as git does,
+plus the root's `.git/info/exclude`), skipping the usual suspects (VCS folders,
+virtualenvs, `node_modules`, build output, caches) and any `--exclude` globs.
+A file named explicitly on the command line is always checked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+SUFFIXES = (".py", ".pyi", ".sql")
+
+
+def _load_ignore(directory: Path) -> GitIgnoreSpec | None:
+    lines: list[str] = []
+    for name in (".gitignore", os.path.join(".git", "info", "exclude")):
+        try:
+            lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+    return GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    return any(
+        fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p.rstrip("/") + "/*")
+        for p in patterns
+    )
+
+
+def _is_virtualenv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file()
+
+
+def discover(paths: Sequence[Path], excludes: Sequence[str]) -> Iterator[Path]:
+    """Yield the files to check, each once, in a stable order."""
+    seen: set[Path] = set()
+    for root in paths:
+        if root.is_file():
+            resolved = root.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                yield root
+            continue
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: no such file or directory")
+        for found in _walk(root, excludes):
+            resolved = found.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                yield found
+
+
+def _walk(root: Path, excludes: Sequence[str]) -> Iterator[Path]:
+    # Each entry of the stack: (directory, the ignore specs that apply, with their base).
+    stack: list[tuple[Path, list[tuple[Path, GitIgnoreSpec]]]] = [(root, [])]
+    while stack:
+        directory, specs = stack.pop()
+        own = _load_ignore(directory)
+        if own is not None:
+            specs = [*specs, (directory, own)]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            is_dir = entry.is_dir(follow_symlinks=False)
+            rel = path.relative_to(root).as_posix()
+            if _excluded(rel, entry.name, excludes) or _ignored(path, is_dir, specs):
+                continue
+            if is_dir:
+                if not _is_virtualenv(path):
+                    subdirs.append(path)
+            elif entry.name.endswith(SUFFIXES) and entry.is_file():
+                yield path
+        stack.extend((d, specs) for d in reversed(subdirs))
+
+
+def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, GitIgnoreSpec]]) -> bool:
+    for base, spec in specs:
+        rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        if spec.match_file(rel):
+            return True
+    return False
