@@ -100,16 +100,16 @@ def check(
         files_checked=result.files_checked,
         target=config.target.value,
         quiet=quiet,
-        color=output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ,
     )
-    report = REPORTERS[fmt](diagnostics, context)
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    report = REPORTERS[fmt](diagnostics, context, color=color)
     if output is not None:
         try:
             output.write_text(report, encoding="utf-8")
         except OSError as err:
             raise click.ClickException(f"cannot write {output}: {err.strerror or err}") from None
     else:
-        click.echo(report, nl=not report.endswith("\n"))
+        click.echo(report, nl=False)
     if diagnostics and not exit_zero:
         sys.exit(EXIT_FINDINGS)
 

@@ -1,0 +1,99 @@
+"""Reporters: turn sorted diagnostics into text, JSON or SARIF.
+
+A reporter only formats. It never filters, reorders or judges a diagnostic; the
+engine has already done that. Everything a reporter needs besides the diagnostics
+comes in a `ReportContext`, including the rule classes for the codes that may
+appear, so no reporter imports the rule registry.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from pinlint.model import Diagnostic
+from pinlint.report import json, sarif, text
+from pinlint.rules.base import Rule
+
+DOCS_BASE_URL = "https://github.com/pinlint/pinlint/blob/main/docs/rules/"
+
+SourceLines = Callable[[str], list[str] | None]
+
+
+def split_lines(text: str) -> list[str]:
+    """Split at LF, CR and CRLF only, keeping the endings (unlike `str.splitlines`,
+    which also splits at form feeds and other separators Python source may hold)."""
+    return io.StringIO(text, newline="").readlines()
+
+
+def read_source_lines(root: Path, path: str) -> list[str] | None:
+    """`root/path` as lines with their endings, decoded as UTF-8 with replacement
+    (as GitHub's fingerprinting reads it); None if it cannot be read."""
+    try:
+        data = (root / path).read_bytes()
+    except OSError:
+        return None
+    return split_lines(data.decode("utf-8", errors="replace"))
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What reporters know besides the diagnostics.
+
+    `rules` maps every code that may appear to its rule class. `source_lines`
+    returns a file's lines *with their line endings* (fingerprints hash the exact
+    text); when not given, files are read from `root`.
+    """
+
+    root: Path
+    rules: Mapping[str, type[Rule]]
+    version: str
+    files_checked: int
+    target: str
+    docs_base_url: str = DOCS_BASE_URL
+    source_lines: SourceLines | None = None
+    quiet: bool = False  # text: findings only, no summary line
+
+    def read_lines(self, path: str) -> list[str] | None:
+        if self.source_lines is not None:
+            return self.source_lines(path)
+        return read_source_lines(self.root, path)
+
+    def rule_url(self, code: str, name: str) -> str:
+        """The rule's documentation page."""
+        return f"{self.docs_base_url}{code}-{name}.md"
+
+    def relative_path(self, path: str) -> str:
+        """`path` as a POSIX path relative to `root`. Diagnostics should already be
+        relative; an absolute path inside `root` is made relative, others are kept."""
+        if Path(path).is_absolute():
+            try:
+                return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:
+                return Path(path).as_posix()
+        return path
+
+
+class Reporter(Protocol):
+    def __call__(
+        self, diagnostics: Sequence[Diagnostic], ctx: ReportContext, *, color: bool = False
+    ) -> str: ...
+
+
+REPORTERS: dict[str, Reporter] = {
+    "text": text.render,
+    "json": json.render,
+    "sarif": sarif.render,
+}
+
+__all__ = [
+    "DOCS_BASE_URL",
+    "REPORTERS",
+    "ReportContext",
+    "Reporter",
+    "read_source_lines",
+    "split_lines",
+]
