@@ -6,13 +6,14 @@ discovery and reading. Neither prints anything or knows about output formats.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pinlint import engine
-from pinlint.config import DEFAULT_EXCLUDES, Config
+from pinlint.config import Config
 from pinlint.files import discover
 from pinlint.model import Confidence, Diagnostic, Effect, FileResult, Span
 
@@ -49,16 +50,30 @@ def lint_paths(paths: Sequence[Path], config: Config, root: Path | None = None) 
     """Discover and check every `.py`/`.sql` file under `paths`; results sorted by path."""
     base = (root or Path.cwd()).resolve()
     results = []
-    for path in discover(paths, DEFAULT_EXCLUDES + config.exclude):
+    for path in discover(paths, config.excludes):
         shown = display_path(path, base)
         try:
             data = path.read_bytes()
         except OSError as err:
             results.append(_unreadable(shown, os.strerror(err.errno) if err.errno else str(err), config))
             continue
-        results.append(engine.lint_source(data, shown, config))
+        results.append(_per_file_ignores(engine.lint_source(data, shown, config), config))
     results.sort(key=lambda r: r.path)
     return RunResult(tuple(results))
+
+
+def _per_file_ignores(result: FileResult, config: Config) -> FileResult:
+    """Drop the codes that `per-file-ignores` turns off for this path."""
+    from pinlint.rules import select
+
+    off: set[str] = set()
+    for glob, selectors in config.per_file_ignores:
+        name = result.path.rsplit("/", 1)[-1]
+        if fnmatch.fnmatch(result.path, glob) or fnmatch.fnmatch(name, glob):
+            off |= {r.code for r in select(select=selectors)}
+    if not off:
+        return result
+    return FileResult(result.path, tuple(d for d in result.diagnostics if d.code not in off))
 
 
 def _unreadable(path: str, reason: str, config: Config) -> FileResult:

@@ -15,17 +15,15 @@ from pathlib import Path
 import click
 
 from pinlint import __version__
+from typing import Any
+
+from click.core import ParameterSource
+
 from pinlint.api import lint_paths
-from pinlint.config import Config
-from pinlint.model import Dialect, Target
-from pinlint.rules import SelectionError, all_rules, by_code, lookup
+from pinlint.config import OPTIONS, ConfigError, convert, resolve
+from pinlint.rules import all_rules, by_code, lookup
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _codes(values: Sequence[str]) -> tuple[str, ...]:
-    """`--select PIN1,PIN201 --select PIN301` -> ('PIN1', 'PIN201', 'PIN301')."""
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,64 +32,66 @@ def cli() -> None:
     """Find SQL and settings that pin or leak connections behind RDS Proxy."""
 
 
+def _config_options(func: Any) -> Any:
+    """Add a command-line option for every setting in `config.OPTIONS`."""
+    for option in reversed([o for o in OPTIONS if o.cli]):
+        flag = f"--{option.key}"
+        if option.kind == "choice":
+            func = click.option(flag, option.attr, type=click.Choice(option.choices), help=option.help)(func)
+        elif option.kind == "int":
+            func = click.option(flag, option.attr, type=click.IntRange(min=option.minimum),
+                                help=option.help)(func)
+        elif option.kind == "bool":
+            func = click.option(f"{flag}/--no-{option.key}", option.attr, default=None,
+                                help=option.help)(func)
+        else:  # codes, globs: repeatable, comma-separated
+            metavar = "CODES" if option.kind == "codes" else "GLOB"
+            func = click.option(flag, option.attr, multiple=True, metavar=metavar, help=option.help)(func)
+    return func
+
+
+def _cli_values(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
+    """Only the settings given on the command line, converted like file values."""
+    values = {}
+    for option in OPTIONS:
+        if not option.cli:
+            continue
+        if ctx.get_parameter_source(option.attr) is not ParameterSource.COMMANDLINE:
+            continue
+        raw = params[option.attr]
+        values[option.attr] = convert(option, list(raw) if isinstance(raw, tuple) else raw,
+                                       "command line")
+    return values
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE instead of standard output.")
-@click.option("--select", multiple=True, metavar="CODES",
-              help="Only these rules (codes, prefixes like PIN1, names, or ALL); comma-separated.")
-@click.option("--extend-select", multiple=True, metavar="CODES",
-              help="Rules to enable on top of the default set (e.g. PIN901).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Rules to turn off.")
-@click.option("--exclude", multiple=True, metavar="GLOB",
-              help="Skip files and directories matching GLOB (name or path); repeatable.")
-@click.option("--target", type=click.Choice([t.value for t in Target]), default=Target.RDS_PROXY.value,
-              show_default=True, help="The proxy the code runs behind.")
-@click.option("--dialect", type=click.Choice([d.value for d in Dialect]), default=Dialect.POSTGRES.value,
-              show_default=True, help="SQL dialect of the database.")
-@click.option("--max-statement-bytes", type=click.IntRange(min=1), default=16384, show_default=True,
-              help="Query size above which RDS Proxy pins (PIN601).")
-@click.option("--max-file-bytes", type=click.IntRange(min=1), default=2 * 1024 * 1024,
-              show_default=True, help="Files larger than this are not checked (PIN904).")
+@_config_options
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read settings from this file instead of discovering one.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
-def check(
-    paths: tuple[Path, ...],
-    fmt: str,
-    output: Path | None,
-    select: tuple[str, ...],
-    extend_select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    exclude: tuple[str, ...],
-    target: str,
-    dialect: str,
-    max_statement_bytes: int,
-    max_file_bytes: int,
-    exit_zero: bool,
-    quiet: bool,
-) -> None:
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None,
+          config_file: Path | None, isolated: bool, exit_zero: bool, quiet: bool,
+          **params: Any) -> None:
     """Check PATHS (default: the current directory) for pinning SQL."""
     from pinlint.report import REPORTERS, ReportContext
 
-    try:
-        config = Config(
-            target=Target(target),
-            dialect=Dialect(dialect),
-            select=_codes(select),
-            ignore=_codes(ignore),
-            extend_select=_codes(extend_select),
-            exclude=tuple(exclude),
-            max_statement_bytes=max_statement_bytes,
-            max_file_bytes=max_file_bytes,
-        )
-    except SelectionError as err:
-        raise click.UsageError(str(err)) from None
     for path in paths:
         if not path.exists():
             raise click.UsageError(f"{path}: no such file or directory")
-    result = lint_paths(list(paths) or [Path(".")], config)
+    targets = list(paths) or [Path(".")]
+    try:
+        config = resolve(targets, _cli_values(ctx, params), config_file, isolated)
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
+    result = lint_paths(targets, config)
     diagnostics = result.diagnostics
     context = ReportContext(
         root=Path.cwd(),
@@ -110,7 +110,7 @@ def check(
             raise click.ClickException(f"cannot write {output}: {err.strerror or err}") from None
     else:
         click.echo(report, nl=False)
-    if diagnostics and not exit_zero:
+    if not exit_zero and any(config.fails(d.severity) for d in diagnostics):
         sys.exit(EXIT_FINDINGS)
 
 

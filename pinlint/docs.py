@@ -85,3 +85,21 @@ def generated_pages() -> dict[str, str]:
     for rule in all_rules():
         pages[f"{rule.code}-{rule.name}.md"] = f"{GENERATED}\n\n{rule_markdown(rule)}"
     return pages
+
+
+def config_markdown() -> str:
+    """The configuration table for the README, from `config.OPTIONS`."""
+    from pinlint.config import OPTIONS, Config
+
+    defaults = Config()
+    lines = ["| key | command line | value | default | meaning |", "| --- | --- | --- | --- | --- |"]
+    for option in OPTIONS:
+        default = getattr(defaults, option.attr)
+        if hasattr(default, "value"):
+            default = default.value
+        if isinstance(default, tuple):
+            default = ", ".join(str(d) for d in default) if default else "(none)"
+        kind = " \\| ".join(f"`{c}`" for c in option.choices) if option.choices else option.kind
+        flag = f"`--{option.key}`" if option.cli else "-"
+        lines.append(f"| `{option.key}` | {flag} | {kind} | {default} | {option.help} |")
+    return "\n".join(lines) + "\n"

@@ -5,9 +5,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pinlint.docs import generated_pages
+from pinlint.docs import config_markdown, generated_pages
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "rules"
+README = ROOT / "README.md"
+START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
+
+
+def readme_with_config_table(text: str) -> str:
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{config_markdown()}{END}{tail}"
 
 
 def main(argv: list[str]) -> int:
@@ -22,6 +31,11 @@ def main(argv: list[str]) -> int:
             if not check:
                 DOCS.mkdir(parents=True, exist_ok=True)
                 path.write_text(content, encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
+    if START in readme and readme_with_config_table(readme) != readme:
+        stale.append("README.md (configuration table)")
+        if not check:
+            README.write_text(readme_with_config_table(readme), encoding="utf-8")
     extra = sorted(p.name for p in DOCS.glob("*.md") if p.name not in pages) if DOCS.exists() else []
     if check:
         if stale or extra:
