@@ -31,7 +31,9 @@ class RunResult:
         return len(self.files)
 
 
-def lint_source(source: str | bytes, path: str = "<string>.py", config: Config | None = None) -> FileResult:
+def lint_source(
+    source: str | bytes, path: str = "<string>.py", config: Config | None = None
+) -> FileResult:
     """Check one file's content. `path` ending in `.sql` selects SQL; anything else is Python."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     return engine.lint_source(data, path, config or Config())
@@ -55,7 +57,9 @@ def lint_paths(paths: Sequence[Path], config: Config, root: Path | None = None) 
         try:
             data = path.read_bytes()
         except OSError as err:
-            results.append(_unreadable(shown, os.strerror(err.errno) if err.errno else str(err), config))
+            results.append(
+                _unreadable(shown, os.strerror(err.errno) if err.errno else str(err), config)
+            )
             continue
         results.append(_per_file_ignores(engine.lint_source(data, shown, config), config))
     results.sort(key=lambda r: r.path)
@@ -81,8 +85,16 @@ def _unreadable(path: str, reason: str, config: Config) -> FileResult:
     if rule is None:
         return FileResult(path, ())
     diag = Diagnostic(
-        code=rule.code, name=rule.name, message=f"could not read the file: {reason}", help=rule.help,
-        severity=rule.severity, path=path, span=Span(1, 1, 1, 1), target=config.target,
-        effect=Effect.OK, confidence=Confidence.HIGH, tags=rule.tags,
+        code=rule.code,
+        name=rule.name,
+        message=f"could not read the file: {reason}",
+        help=rule.help,
+        severity=rule.severity,
+        path=path,
+        span=Span(1, 1, 1, 1),
+        target=config.target,
+        effect=Effect.OK,
+        confidence=Confidence.HIGH,
+        tags=rule.tags,
     )
     return FileResult(path, (diag,))

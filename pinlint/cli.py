@@ -11,14 +11,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-
-import click
-
-from pinlint import __version__
 from typing import Any
 
+import click
 from click.core import ParameterSource
 
+from pinlint import __version__
 from pinlint.api import lint_paths
 from pinlint.config import OPTIONS, ConfigError, convert, resolve
 from pinlint.rules import all_rules, by_code, lookup
@@ -37,16 +35,22 @@ def _config_options(func: Any) -> Any:
     for option in reversed([o for o in OPTIONS if o.cli]):
         flag = f"--{option.key}"
         if option.kind == "choice":
-            func = click.option(flag, option.attr, type=click.Choice(option.choices), help=option.help)(func)
+            func = click.option(
+                flag, option.attr, type=click.Choice(option.choices), help=option.help
+            )(func)
         elif option.kind == "int":
-            func = click.option(flag, option.attr, type=click.IntRange(min=option.minimum),
-                                help=option.help)(func)
+            func = click.option(
+                flag, option.attr, type=click.IntRange(min=option.minimum), help=option.help
+            )(func)
         elif option.kind == "bool":
-            func = click.option(f"{flag}/--no-{option.key}", option.attr, default=None,
-                                help=option.help)(func)
+            func = click.option(
+                f"{flag}/--no-{option.key}", option.attr, default=None, help=option.help
+            )(func)
         else:  # codes, globs: repeatable, comma-separated
             metavar = "CODES" if option.kind == "codes" else "GLOB"
-            func = click.option(flag, option.attr, multiple=True, metavar=metavar, help=option.help)(func)
+            func = click.option(
+                flag, *option.aliases, option.attr, multiple=True, metavar=metavar, help=option.help
+            )(func)
     return func
 
 
@@ -59,27 +63,51 @@ def _cli_values(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
         if ctx.get_parameter_source(option.attr) is not ParameterSource.COMMANDLINE:
             continue
         raw = params[option.attr]
-        values[option.attr] = convert(option, list(raw) if isinstance(raw, tuple) else raw,
-                                       "command line")
+        values[option.attr] = convert(
+            option, list(raw) if isinstance(raw, tuple) else raw, "command line"
+        )
     return values
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of standard output.",
+)
 @_config_options
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read settings from this file instead of discovering one.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read settings from this file instead of discovering one.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.pass_context
-def check(ctx: click.Context, paths: tuple[Path, ...], fmt: str, output: Path | None,
-          config_file: Path | None, isolated: bool, exit_zero: bool, quiet: bool,
-          **params: Any) -> None:
+def check(
+    ctx: click.Context,
+    /,
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    config_file: Path | None,
+    isolated: bool,
+    exit_zero: bool,
+    quiet: bool,
+    **params: Any,
+) -> None:
     """Check PATHS (default: the current directory) for pinning SQL."""
     from pinlint.report import REPORTERS, ReportContext
 
@@ -138,8 +166,11 @@ def show_rule(code: str) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: click's parsing, our exit codes, never a traceback."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="pinlint",
-                 standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="pinlint",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:

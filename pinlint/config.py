@@ -22,12 +22,27 @@ from pinlint.rules.base import Rule
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 DEFAULT_EXCLUDES = (
-    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "build", "dist",
-    "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pinlint_cache", ".eggs",
-    "site-packages", "*.egg-info",
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".pinlint_cache",
+    ".eggs",
+    "site-packages",
+    "*.egg-info",
 )
 SEVERITY_ORDER = {Severity.NOTE: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
@@ -47,6 +62,7 @@ class Option:
     choices: tuple[str, ...] = ()
     cli: bool = True  # also a command-line option
     minimum: int | None = None
+    aliases: tuple[str, ...] = ()  # more command-line spellings
 
     @property
     def attr(self) -> str:
@@ -60,15 +76,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("extend-select", "codes", "Rules to enable on top of the selection (e.g. PIN901)."),
     Option("ignore", "codes", "Rules to turn off."),
     Option("per-file-ignores", "map", "Glob -> rules to turn off for matching files.", cli=False),
-    Option("exclude", "globs", "Files and directories to skip (replaces the built-in list).",
-           cli=False),
-    Option("extend-exclude", "globs", "Files and directories to skip, on top of the built-in list."),
-    Option("fail-on", "choice", "Lowest severity that makes the exit code 1.",
-           tuple(s.value for s in sorted(Severity, key=SEVERITY_ORDER.__getitem__))),
-    Option("max-statement-bytes", "int", "Query size above which RDS Proxy pins (PIN601).",
-           minimum=1),
-    Option("max-file-bytes", "int", "Larger files are reported by PIN904 and not checked.",
-           minimum=1),
+    Option(
+        "exclude", "globs", "Files and directories to skip (replaces the built-in list).", cli=False
+    ),
+    Option(
+        "extend-exclude",
+        "globs",
+        "Files and directories to skip, on top of the built-in list.",
+        aliases=("--exclude",),
+    ),
+    Option(
+        "fail-on",
+        "choice",
+        "Lowest severity that makes the exit code 1.",
+        tuple(s.value for s in sorted(Severity, key=SEVERITY_ORDER.__getitem__)),
+    ),
+    Option(
+        "max-statement-bytes", "int", "Query size above which RDS Proxy pins (PIN601).", minimum=1
+    ),
+    Option(
+        "max-file-bytes", "int", "Larger files are reported by PIN904 and not checked.", minimum=1
+    ),
 )
 OPTIONS_BY_KEY = {o.key: o for o in OPTIONS}
 

@@ -30,7 +30,9 @@ def _load_ignore(directory: Path) -> GitIgnoreSpec | None:
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(
-        fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(rel, p.rstrip("/") + "/*")
+        fnmatch.fnmatch(name, p)
+        or fnmatch.fnmatch(rel, p)
+        or fnmatch.fnmatch(rel, p.rstrip("/") + "/*")
         for p in patterns
     )
 

@@ -36,10 +36,15 @@ def main(argv: list[str]) -> int:
         stale.append("README.md (configuration table)")
         if not check:
             README.write_text(readme_with_config_table(readme), encoding="utf-8")
-    extra = sorted(p.name for p in DOCS.glob("*.md") if p.name not in pages) if DOCS.exists() else []
+    extra = (
+        sorted(p.name for p in DOCS.glob("*.md") if p.name not in pages) if DOCS.exists() else []
+    )
     if check:
         if stale or extra:
-            print(f"stale docs: {stale}; pages without a rule: {extra}. Run: python scripts/gen_docs.py")
+            print(
+                f"stale docs: {stale}; pages without a rule: {extra}. "
+                "Run: python scripts/gen_docs.py"
+            )
             return 1
         print(f"docs are fresh ({len(pages)} pages)")
         return 0

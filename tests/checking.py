@@ -38,7 +38,9 @@ def check_file(path: Path, **overrides: object) -> tuple[Expectations, list[Diag
         pytest.fail(render_mismatch(path, actual, exp.expected), pytrace=False)
     fixed = (unexpected & exp.todo_expect) + (exp.todo_ok - unexpected)
     if fixed:
-        pytest.fail(f"{path}: known gaps fixed at {sorted(fixed)}; turn the todo markers into expect/ok")
+        pytest.fail(
+            f"{path}: known gaps fixed at {sorted(fixed)}; turn the todo markers into expect/ok"
+        )
     if exp.todo_ok or exp.todo_expect:
         pytest.xfail(f"known gaps: {sorted((exp.todo_ok + exp.todo_expect).elements())}")
     return exp, list(result.diagnostics)

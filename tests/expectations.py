@@ -94,14 +94,20 @@ def parse(path: Path) -> Expectations:
             if not alone:
                 raise ValueError(f"{path}:{number}: expect-next must stand alone on its line")
             line = next(i for i in range(number + 1, len(lines) + 1) if lines[i - 1].strip())
-        target = {"expect": exp.expected, "expect-next": exp.expected,
-                  "todo-expect": exp.todo_expect, "todo-ok": exp.todo_ok}[kind]
+        target = {
+            "expect": exp.expected,
+            "expect-next": exp.expected,
+            "todo-expect": exp.todo_expect,
+            "todo-ok": exp.todo_ok,
+        }[kind]
         for code in codes:
             target[(line, code)] += 1
     return exp
 
 
-def render_mismatch(path: Path, actual: Counter[tuple[int, str]], expected: Counter[tuple[int, str]]) -> str:
+def render_mismatch(
+    path: Path, actual: Counter[tuple[int, str]], expected: Counter[tuple[int, str]]
+) -> str:
     """The source with actual and expected codes side by side, for a failing test."""
     lines = path.read_text(encoding="utf-8").splitlines()
     out = [f"{path}: diagnostics differ from the inline expectations"]

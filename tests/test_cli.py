@@ -25,8 +25,13 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("PINLINT_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "pinlint", *args], cwd=cwd, capture_output=True, text=True,
-        env=env, timeout=120, check=False,
+        [sys.executable, "-m", "pinlint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -42,7 +47,7 @@ def test_exit_1_and_ruff_like_text(project: Path) -> None:
     proc = run("check", cwd=project)
     assert proc.returncode == 1, proc.stderr
     first = proc.stdout.splitlines()[0]
-    assert first.startswith("app/db.py:2:16: PIN101 [pins] `SET search_path`")
+    assert first.startswith("app/db.py:2:17: PIN101 [pins] `SET search_path`")
     assert "  help: " in proc.stdout
     assert proc.stdout.rstrip().endswith("Found 1 finding (1 PIN101) in 1 file; 2 files checked.")
     assert proc.stderr == ""
@@ -70,7 +75,9 @@ def test_exit_zero_and_quiet(project: Path) -> None:
         (("check", "--target", "nowhere"), "Invalid value for '--target'"),
     ],
 )
-def test_usage_errors_exit_2_without_traceback(project: Path, args: tuple[str, ...], message: str) -> None:
+def test_usage_errors_exit_2_without_traceback(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
     proc = run(*args, cwd=project)
     assert proc.returncode == 2
     assert message in proc.stderr
@@ -126,8 +133,14 @@ def test_version(project: Path) -> None:
 
 def test_discovery_honours_gitignore_and_usual_suspects(project: Path) -> None:
     (project / ".gitignore").write_text("generated/\n*_pb2.py\n")
-    for rel in ("generated/x.py", "app/q_pb2.py", "node_modules/x.py", ".venv/lib/x.py",
-                "build/x.py", "env2/lib/x.py"):
+    for rel in (
+        "generated/x.py",
+        "app/q_pb2.py",
+        "node_modules/x.py",
+        ".venv/lib/x.py",
+        "build/x.py",
+        "env2/lib/x.py",
+    ):
         path = project / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(PINNING)

@@ -22,8 +22,11 @@ def configured(tmp_path: Path) -> Path:
 
 
 def codes_by_path(stdout: str) -> set[tuple[str, str]]:
-    return {(line.split(":")[0], line.split(": ")[1].split()[0]) for line in stdout.splitlines()
-            if ": PIN" in line}
+    return {
+        (line.split(":")[0], line.split(": ")[1].split()[0])
+        for line in stdout.splitlines()
+        if ": PIN" in line
+    }
 
 
 def test_pyproject_is_discovered_upward_from_the_checked_path(configured: Path) -> None:
@@ -42,7 +45,7 @@ def test_extend_exclude_and_per_file_ignores(configured: Path) -> None:
 
 
 def test_fail_on_threshold(configured: Path) -> None:
-    (configured / "src" / "app" / "db.py").write_text('cur.execute("SELEC broken")\n')
+    (configured / "src" / "app" / "db.py").write_text('cur.execute("SELECT FROM WHERE (")\n')
     proc = run("check", cwd=configured)
     assert "PIN901" in proc.stdout and proc.returncode == 0  # a note, below fail-on = warning
 
@@ -76,7 +79,10 @@ def test_pinlint_toml_comes_before_pyproject(configured: Path) -> None:
     [
         ("[tool.pinlint]\nselct = ['PIN1']\n", "unknown key `selct`; known keys:"),
         ("[tool.pinlint]\ntarget = 'pgbouncr'\n", "`target` must be one of 'rds-proxy'"),
-        ("[tool.pinlint]\nmax-statement-bytes = 'big'\n", "`max-statement-bytes` must be an integer"),
+        (
+            "[tool.pinlint]\nmax-statement-bytes = 'big'\n",
+            "`max-statement-bytes` must be an integer",
+        ),
         ("[tool.pinlint]\nignore = ['PIN999']\n", "unknown rule selector 'PIN999'"),
         ("[tool.pinlint\nselect = 1\n", "invalid TOML"),
     ],
@@ -102,4 +108,6 @@ def test_every_option_is_a_config_field_and_documented_in_the_readme() -> None:
     names = set(Config.__dataclass_fields__)
     assert all(o.attr in names for o in OPTIONS)
     readme = (ROOT / "README.md").read_text()
-    assert config_markdown() in readme, "README configuration table is stale: run scripts/gen_docs.py"
+    assert config_markdown() in readme, (
+        "README configuration table is stale: run scripts/gen_docs.py"
+    )

@@ -32,12 +32,18 @@ def test_set_config_arguments_from_tree_and_tokens_agree() -> None:
     parsed = analyse("SELECT set_config('a.b', %s, false)")[0]
     rejected = analyse("SELECT set_config('a.b', %s, false) FROM WHERE")[0]
     assert parsed.parse_error is None and rejected.parse_error is not None
-    assert [v for _, v in set_config_calls(parsed)] == [v for _, v in set_config_calls(rejected)] == [False]
+    assert (
+        [v for _, v in set_config_calls(parsed)]
+        == [v for _, v in set_config_calls(rejected)]
+        == [False]
+    )
 
 
 def test_facts_on_look_alikes() -> None:
     assert set_command(analyse("UPDATE t SET a = 1")[0]) is None
-    assert cursor_declaration(analyse("DO $$ DECLARE c CURSOR FOR SELECT 1; BEGIN END $$")[0]) is None
+    assert (
+        cursor_declaration(analyse("DO $$ DECLARE c CURSOR FOR SELECT 1; BEGIN END $$")[0]) is None
+    )
     assert temp_object(analyse("CREATE TABLE temp (a int)")[0]) is None
     assert temp_object(analyse("SELECT a INTO temp_x FROM t")[0]) is None
 
@@ -53,8 +59,34 @@ def test_analysis_never_raises_on_arbitrary_text(text: str) -> None:
 
 
 SQL_ALPHABET = st.sampled_from(
-    ["SET", "LOCAL", "'", '"', "$$", "$1", "%s", "--", "/*", "*/", ";", "(", ")", ",", "DECLARE",
-     "CURSOR", "WITH", "HOLD", "set_config", "nextval", "TEMP", "CREATE", "INTO", " ", "\n", "E'\\'"]
+    [
+        "SET",
+        "LOCAL",
+        "'",
+        '"',
+        "$$",
+        "$1",
+        "%s",
+        "--",
+        "/*",
+        "*/",
+        ";",
+        "(",
+        ")",
+        ",",
+        "DECLARE",
+        "CURSOR",
+        "WITH",
+        "HOLD",
+        "set_config",
+        "nextval",
+        "TEMP",
+        "CREATE",
+        "INTO",
+        " ",
+        "\n",
+        "E'\\'",
+    ]
 )
 
 

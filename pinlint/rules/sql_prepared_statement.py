@@ -49,7 +49,9 @@ class SqlPreparedStatement(SqlRule):
             return  # PREPARE TRANSACTION 'gid': two-phase commit, not a statement
         if len(stmt.tokens) < 2:
             return
-        name = stmt.tokens[2].value if words[:2] == ("deallocate", "prepare") else stmt.tokens[1].value
+        name = (
+            stmt.tokens[2].value if words[:2] == ("deallocate", "prepare") else stmt.tokens[1].value
+        )
         yield Finding(
             f"`{words[0].upper()} {name}` uses a SQL-level prepared statement that lives in the "
             "backend session; the client is pinned to one database connection",

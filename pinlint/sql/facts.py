@@ -70,8 +70,10 @@ def set_command(stmt: Statement) -> SetCommand | None:
         skip = len(words) - len(rest)
         idx = skip
         parts = [tokens[idx].value]
-        while idx + 2 < len(tokens) and tokens[idx + 1].value == "." and (
-            tokens[idx + 2].kind in (Kind.WORD, Kind.IDENT)
+        while (
+            idx + 2 < len(tokens)
+            and tokens[idx + 1].value == "."
+            and (tokens[idx + 2].kind in (Kind.WORD, Kind.IDENT))
         ):
             parts.append(tokens[idx + 2].value)
             idx += 2
@@ -124,8 +126,10 @@ def temp_object(stmt: Statement) -> TempObject | None:
         return None
     if words[:1] in (["select"], ["with"]):
         for i in stmt.word_positions("into"):
-            if i + 1 < len(stmt.tokens) and stmt.tokens[i + 1].value in _TEMP and (
-                stmt.tokens[i + 1].kind is Kind.WORD
+            if (
+                i + 1 < len(stmt.tokens)
+                and stmt.tokens[i + 1].value in _TEMP
+                and (stmt.tokens[i + 1].kind is Kind.WORD)
             ):
                 return TempObject("table", on_commit_drop)
     return None

@@ -105,17 +105,23 @@ def _calls_from_tokens(tokens: list[Token]) -> list[FunctionCall]:
     calls = []
     for i, tok in enumerate(tokens[:-1]):
         nxt = tokens[i + 1]
-        if tok.kind not in (Kind.WORD, Kind.IDENT) or nxt.value != "(" or nxt.kind is not Kind.PUNCT:
+        if (
+            tok.kind not in (Kind.WORD, Kind.IDENT)
+            or nxt.value != "("
+            or nxt.kind is not Kind.PUNCT
+        ):
             continue
         schema = None
         if i >= 2 and tokens[i - 1].value == "." and tokens[i - 2].kind in (Kind.WORD, Kind.IDENT):
             schema = tokens[i - 2].value
         first = i - 2 if schema else i
-        in_default = first > 0 and tokens[first - 1].kind is Kind.WORD and (
-            tokens[first - 1].value == "default"
+        in_default = (
+            first > 0
+            and tokens[first - 1].kind is Kind.WORD
+            and (tokens[first - 1].value == "default")
         )
         args: list[Arg] = []
-        depth, current = 0, []
+        depth, current = 0, list[Token]()
         for inner in tokens[i + 2 :]:
             if inner.kind is Kind.PUNCT and inner.value in "([":
                 depth += 1
@@ -130,8 +136,14 @@ def _calls_from_tokens(tokens: list[Token]) -> list[FunctionCall]:
             current.append(inner)
         if current:
             args.append(_arg_from_tokens(current))
-        calls.append(FunctionCall(tok.value.lower() if tok.kind is Kind.WORD else tok.value,
-                                  schema, tuple(args), in_default))
+        calls.append(
+            FunctionCall(
+                tok.value.lower() if tok.kind is Kind.WORD else tok.value,
+                schema,
+                tuple(args),
+                in_default,
+            )
+        )
     return calls
 
 
@@ -161,10 +173,20 @@ def _calls_from_tree(tree: exp.Expression) -> list[FunctionCall]:
         schema = None
         parent = node.parent
         if isinstance(parent, exp.Dot) and parent.expression is node:
-            schema = parent.this.name
+            qualifier = parent.this
+            quoted = isinstance(qualifier, exp.Identifier) and qualifier.quoted
+            schema = qualifier.name if quoted else qualifier.name.lower()
         in_default = node.find_ancestor(exp.ColumnConstraint, exp.ColumnDef) is not None
-        calls.append(FunctionCall(name if isinstance(node.this, exp.Identifier) and node.this.quoted
-                                  else name.lower(), schema, tuple(args), in_default))
+        calls.append(
+            FunctionCall(
+                name
+                if isinstance(node.this, exp.Identifier) and node.this.quoted
+                else name.lower(),
+                schema,
+                tuple(args),
+                in_default,
+            )
+        )
     return calls
 
 
@@ -175,7 +197,7 @@ def _parse(sql: str) -> tuple[exp.Expression | None, str | None]:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return None, first[:200]
     tree = trees[0] if trees else None
-    return tree, None
+    return (tree if isinstance(tree, exp.Expression) else None), None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -189,7 +211,9 @@ def analyse(text: str) -> tuple[Statement, ...]:
         tree, error = _parse(_normalise(group, text))
         # Utility statements come back as opaque commands: their calls are in the tokens.
         use_tree = tree is not None and not isinstance(tree, exp.Command)
-        calls = _calls_from_tree(tree) if use_tree and tree is not None else _calls_from_tokens(group)
+        calls = (
+            _calls_from_tree(tree) if use_tree and tree is not None else _calls_from_tokens(group)
+        )
         statements.append(
             Statement(
                 text=stmt_text,
