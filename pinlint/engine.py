@@ -142,6 +142,7 @@ def _diagnostic(
         sql=snippet,
         statement_line=site.statement_line,
         tags=rule.tags,
+        related=site.related,
     )
 
 

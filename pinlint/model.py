@@ -55,7 +55,11 @@ class Origin(str, Enum):
     """How the analysed SQL text was obtained."""
 
     LITERAL = "literal"  # a string literal (or implicit concatenation) at the call
-    BUILT = "built"  # built at the call from literals and unknown parts (an f-string)
+    BUILT = "built"  # built from literals and unknown parts (an f-string, `+`, `%`)
+    CONSTANT = "constant"  # a name bound to SQL in the same module
+    IMPORTED_CONSTANT = "imported-constant"  # a constant imported from another module
+    WRAPPER = "wrapper"  # passed to a project function that sends it to the database
+    CONFIG = "config"  # a driver or framework setting, not SQL text
     SQL_FILE = "sql-file"  # a statement in a .sql file
 
 
@@ -67,6 +71,16 @@ class Span:
     col: int
     end_line: int
     end_col: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLocation:
+    """Another place that explains a finding: where a constant is defined, the
+    wrapper a call goes through, the `return` that leaves a transaction open."""
+
+    path: str
+    span: Span
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +100,8 @@ class SqlSite:
     confidence: Confidence
     sink: str
     statement_line: int
+    #: The steps from the call to the SQL text (constant definitions, wrappers), in order.
+    related: tuple[RelatedLocation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +144,7 @@ class Diagnostic:
     sql: str | None = None
     statement_line: int | None = None
     tags: tuple[str, ...] = field(default=())
+    related: tuple[RelatedLocation, ...] = field(default=())
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -684,3 +684,30 @@ def test_default_reader_keeps_line_endings(tmp_path: Path) -> None:
     lines = read_source_lines(tmp_path, "crlf.py")
     assert lines is not None and "".join(lines) == raw.decode("utf-8", errors="replace")
     assert read_source_lines(tmp_path, "missing.py") is None
+
+
+def test_related_locations_in_every_format() -> None:
+    from dataclasses import replace
+
+    from pinlint.model import RelatedLocation
+
+    base = sample()[0]
+    related = (
+        RelatedLocation("app/queries.py", Span(3, 1, 3, 30), "SET_TENANT is defined here"),
+        RelatedLocation("app/db.py", Span(9, 5, 9, 25), "run() sends its argument to execute"),
+    )
+    d = replace(base, related=related)
+    ctx = context()
+    rendered = text.render([d], ctx)
+    assert "  = app/queries.py:3:1: SET_TENANT is defined here" in rendered
+    doc = json.loads(REPORTERS["json"]([d], ctx))
+    assert [r["message"] for r in doc["findings"][0]["related"]] == [r.message for r in related]
+    log = sarif_log([d], ctx)
+    validate_sarif(log)
+    result = log["runs"][0]["results"][0]
+    assert [loc["message"]["text"] for loc in result["relatedLocations"]] == [
+        r.message for r in related
+    ]
+    steps = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(steps) == 3
+    assert steps[1]["location"]["physicalLocation"]["artifactLocation"]["uri"] == "app/queries.py"

@@ -13,17 +13,20 @@ expression are outside its range), as the tests check.
 This leans on libcst's codegen protocol (``CodegenState`` from ``libcst._nodes``
 and ``Module._codegen``), which is internal. If it changes shape, or a wanted node
 is not recorded, we fall back to ``PositionProvider`` over the module, which is
-slower but public.
+slower but public. libcst's code generation is recursive; see `_deeper` for nodes
+nested hundreds of levels deep (long implicit concatenations).
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TypeVar
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
@@ -33,6 +36,8 @@ try:
 except ImportError:  # pragma: no cover - a libcst that reorganised its internals
     CodegenState = None  # type: ignore[assignment,misc]
 
+_T = TypeVar("_T")
+_DEEP_RECURSION_LIMIT = 100_000
 _NEWLINE = re.compile(r"\r\n?|\n")
 _NULL: AbstractContextManager[None] = nullcontext()
 
@@ -102,12 +107,34 @@ def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, C
     if CodegenState is not None:
         try:
             found = _recorded(module, wanted)
+        except RecursionError:
+            found = _deeper(lambda: _recorded(module, wanted), {})
         except Exception:
             found = {}
     if len(found) < len(wanted):
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         found = {key: positions[node] for key, node in wanted.items() if node in positions}
     return found
+
+
+def _deeper(compute: Callable[[], _T], default: _T) -> _T:
+    """`compute()` with room for libcst's recursive codegen of very deep nodes.
+
+    Code generation recurses about three frames per nesting level, so an implicit
+    concatenation of ~350 strings exhausts the default limit. From Python 3.11 on,
+    Python-to-Python calls do not consume the C stack, so a higher limit is safe
+    there; on 3.10 we keep the limit and give up (`default`).
+    """
+    if sys.version_info < (3, 11):
+        return default
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, _DEEP_RECURSION_LIMIT))
+    try:
+        return compute()
+    except RecursionError:
+        return default
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _recorded(module: cst.Module, wanted: dict[int, cst.CSTNode]) -> dict[int, CodeRange]:

@@ -38,6 +38,15 @@ def finding(diag: Diagnostic, ctx: ReportContext) -> dict[str, object]:
         "sql": diag.sql,
         "statement_line": diag.statement_line,
         "url": ctx.rule_url(diag.code, diag.name),
+        "related": [
+            {
+                "path": ctx.relative_path(rel.path),
+                "line": rel.span.line,
+                "column": rel.span.col,
+                "message": rel.message,
+            }
+            for rel in diag.related
+        ],
     }
 
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import attr
 import sarif_om as om
 
-from pinlint.model import Confidence, Diagnostic, Effect, Severity
+from pinlint.model import Confidence, Diagnostic, Effect, RelatedLocation, Severity
 from pinlint.report import fingerprint
 
 if TYPE_CHECKING:
@@ -197,6 +197,49 @@ def _region(diag: Diagnostic) -> om.Region:
     return om.Region(start_line=line, start_column=col, end_line=end_line, end_column=end_col)
 
 
+def _physical(path: str, span_owner: Diagnostic | RelatedLocation) -> om.PhysicalLocation:
+    span = span_owner.span
+    line, col = max(span.line, 1), max(span.col, 1)
+    end_line = max(span.end_line, line)
+    end_col = max(span.end_col, col if end_line == line else 1)
+    return om.PhysicalLocation(
+        artifact_location=om.ArtifactLocation(uri=artifact_uri(path), uri_base_id=SRCROOT),
+        region=om.Region(start_line=line, start_column=col, end_line=end_line, end_column=end_col),
+    )
+
+
+def _related(diag: Diagnostic, ctx: ReportContext) -> list[om.Location]:
+    return [
+        om.Location(
+            id=i,
+            physical_location=_physical(ctx.relative_path(rel.path), rel),
+            message=om.Message(text=rel.message),
+        )
+        for i, rel in enumerate(diag.related)
+    ]
+
+
+def _code_flow(diag: Diagnostic, ctx: ReportContext, path: str) -> list[om.CodeFlow]:
+    """The path from the reported call through the related locations, as one thread."""
+    steps = [
+        om.ThreadFlowLocation(
+            location=om.Location(
+                physical_location=_physical(path, diag), message=om.Message(text=diag.message)
+            )
+        )
+    ]
+    for rel in diag.related:
+        steps.append(
+            om.ThreadFlowLocation(
+                location=om.Location(
+                    physical_location=_physical(ctx.relative_path(rel.path), rel),
+                    message=om.Message(text=rel.message),
+                )
+            )
+        )
+    return [om.CodeFlow(thread_flows=[om.ThreadFlow(locations=steps)])]
+
+
 def _result(
     diag: Diagnostic,
     ctx: ReportContext,
@@ -229,6 +272,8 @@ def _result(
             )
         ],
         partial_fingerprints=fingerprints,
+        related_locations=_related(diag, ctx) or None,
+        code_flows=_code_flow(diag, ctx, path) if diag.related else None,
         rank=RANK[diag.confidence],
         properties=_bag(diag.tags, extra),
     )

@@ -51,6 +51,9 @@ def _finding(diag: Diagnostic, ctx: ReportContext, style: _Style) -> list[str]:
     if diag.confidence is not Confidence.HIGH:
         parts.append(style(f"({diag.confidence.value} confidence)", _DIM))
     lines = [" ".join(parts)]
+    for rel in diag.related:
+        where = f"{ctx.relative_path(rel.path)}:{rel.span.line}:{rel.span.col}"
+        lines.append(f"  {style('=', _DIM)} {where}: {rel.message}")
     if diag.help:
         lines.append(f"  {style('help:', _CYAN)} {diag.help}")
     return lines
