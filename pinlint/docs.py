@@ -20,7 +20,7 @@ GENERATED = (
     "do not edit -->"
 )
 _SECTION = re.compile(r"#\s*%%\s*(bad|good)\s*:\s*(.*)")
-_MARKER = re.compile(r"\s*#\s*(expect|expect-next|ok|todo-expect|todo-ok)\s*:.*$")
+_MARKER = re.compile(r"\s*#\s*(expect|expect-next|ok|todo-expect|todo-ok|db)\s*:.*$")
 
 
 def example_filename(rule: type[Rule]) -> str:

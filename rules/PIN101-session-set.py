@@ -16,8 +16,8 @@ def session_defaults(conn: psycopg.Connection):
 
 # %% bad: resetting counts as changing
 def back_to_defaults(cur):
-    cur.execute("RESET ALL")  # expect: PIN101
-    cur.execute("SET work_mem TO DEFAULT")  # expect: PIN101
+    cur.execute("RESET ALL")  # expect: PIN101; db: setup=SET statement_timeout = '5s'
+    cur.execute("SET work_mem TO DEFAULT")  # expect: PIN101; db: setup=SET work_mem = '8MB'
 
 
 # %% bad: the parameter comes from a variable

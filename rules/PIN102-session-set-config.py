@@ -19,7 +19,7 @@ def set_tenant_cte(conn: psycopg.Connection, tenant_id):
 
 # %% bad: is_local is a parameter, so it may be false
 def set_any(cur, name, value, local):
-    cur.execute("SELECT set_config(%s, %s, %s)", (name, value, local))  # expect: PIN102
+    cur.execute("SELECT set_config(%s, %s, %s)", (name, value, local))  # expect: PIN102; db: values='app.flag'|'on'|false
 
 
 # %% good: reading the setting back

@@ -8,7 +8,7 @@ def stage(cur):
 
 # %% bad: ON COMMIT DROP does not help behind RDS Proxy
 def stage_tx(cur):
-    cur.execute("CREATE TEMPORARY TABLE staging (id int) ON COMMIT DROP")  # expect: PIN301
+    cur.execute("CREATE TEMPORARY TABLE staging (id int) ON COMMIT DROP")  # expect: PIN301; db: in-transaction
 
 
 # %% bad: SELECT INTO TEMP and temporary views and sequences

@@ -8,7 +8,7 @@ def subscribe(cur):
 
 # %% bad: the clean-up travels with the trigger
 def unsubscribe(cur):
-    cur.execute("UNLISTEN *")  # expect: PIN303
+    cur.execute("UNLISTEN *")  # expect: PIN303; db: setup=LISTEN jobs
 
 
 # %% good: sending notifications is fine

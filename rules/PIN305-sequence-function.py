@@ -9,7 +9,7 @@ def next_order_id(cur):
 # %% bad: nextval inside an INSERT, and reading it back
 def insert_order(cur, total):
     cur.execute("INSERT INTO orders (id, total) VALUES (nextval('order_seq'), %s)", (total,))  # expect: PIN305
-    cur.execute("SELECT currval('order_seq')")  # expect: PIN305
+    cur.execute("SELECT currval('order_seq')")  # expect: PIN305; db: no-state -- currval only reads the state nextval left; flagged with it (reference PG-16)
 
 
 # %% bad: resetting a sequence
@@ -24,4 +24,4 @@ def insert_returning(cur, total):
 
 # %% good: DEFAULT nextval in DDL is stored, not run
 def migrate(cur):
-    cur.execute("CREATE TABLE orders (id bigint DEFAULT nextval('order_seq') PRIMARY KEY, total numeric)")
+    cur.execute("CREATE TABLE invoices (id bigint DEFAULT nextval('order_seq') PRIMARY KEY, total numeric)")

@@ -111,6 +111,13 @@ class Rule:
 class SqlRule(Rule, abstract=True):
     """A rule that judges one SQL statement at a time."""
 
+    #: The kinds of session state a real PostgreSQL shows after the statements this
+    #: rule flags (the conformance suite checks every bad example against it):
+    #: setting, role, prepared-statement, cursor, cursor-with-hold, temp-object,
+    #: listen, advisory-lock, sequence-state, library. Empty when the reason to flag is one
+    #: the database cannot show (the 16 KB limit); such examples say so explicitly.
+    db_state: ClassVar[frozenset[str]] = frozenset()
+
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
 

@@ -38,6 +38,7 @@ class DeclaredCursor(SqlRule):
     summary = "`DECLARE ... CURSOR` pins the connection"
     help = "Use keyset pagination or a client-side fetch instead of a server-side cursor"
     tags = ("session-state", "cursors")
+    db_state = frozenset({"cursor", "cursor-with-hold"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         cursor = cursor_declaration(stmt)

@@ -37,6 +37,7 @@ class DiscardSessionState(SqlRule):
     summary = "`DISCARD ...` pins the connection"
     help = "Remove the reset query; RDS Proxy resets connections between clients itself"
     tags = ("session-state",)
+    db_state = frozenset({"prepared-statement", "temp-object", "setting", "sequence-state"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         if stmt.starts_with("discard"):

@@ -34,6 +34,7 @@ class ListenChannel(SqlRule):
     summary = "`LISTEN` / `UNLISTEN` pins the connection"
     help = "Run listeners on a direct connection that does not go through the proxy"
     tags = ("session-state", "notifications")
+    db_state = frozenset({"listen"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         if stmt.words[:1] in (("listen",), ("unlisten",)):

@@ -33,6 +33,7 @@ class LoadLibrary(SqlRule):
     summary = "`LOAD 'library'` pins the connection"
     help = "Preload the library with `shared_preload_libraries` or `session_preload_libraries`"
     tags = ("session-state",)
+    db_state = frozenset({"library"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         if stmt.starts_with("load") and len(stmt.words) < 2:

@@ -43,6 +43,7 @@ class SequenceFunction(SqlRule):
     summary = "`nextval` / `setval` / `currval` / `lastval` pins the connection"
     help = "Let the column default generate the id and read it with `INSERT ... RETURNING`"
     tags = ("session-state", "sequences")
+    db_state = frozenset({"sequence-state"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         if stores_without_running(stmt):

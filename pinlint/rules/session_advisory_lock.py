@@ -48,6 +48,7 @@ class SessionAdvisoryLock(SqlRule):
     summary = "A session-level advisory lock pins the connection"
     help = "Use `pg_advisory_xact_lock` inside a transaction instead"
     tags = ("session-state", "locks")
+    db_state = frozenset({"advisory-lock"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         for call in stmt.calls_named(*SESSION_LOCK_FUNCTIONS):

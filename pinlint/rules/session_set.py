@@ -49,6 +49,7 @@ class SessionSet(SqlRule):
     summary = "`SET`/`RESET` of a session parameter pins the connection"
     help = "Make it a role or database default (`ALTER ROLE ... SET`) or move it to the proxy's initialization query"
     tags = ("session-state", "settings")
+    db_state = frozenset({"setting", "role"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         cmd = set_command(stmt)

@@ -41,6 +41,7 @@ class SessionSetConfig(SqlRule):
     summary = "`set_config(name, value, false)` changes a session setting and pins the connection"
     help = "Make it a role default, or call it from inside a SQL function with `is_local => true`"
     tags = ("session-state", "settings")
+    db_state = frozenset({"setting"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         for call, is_local in set_config_calls(stmt):

@@ -40,6 +40,7 @@ class SqlPreparedStatement(SqlRule):
     summary = "SQL-level `PREPARE` / `EXECUTE` / `DEALLOCATE` pins the connection"
     help = "Pass parameters through the driver instead of SQL `PREPARE`; disable driver caches that send `DEALLOCATE`"
     tags = ("session-state", "prepared-statements")
+    db_state = frozenset({"prepared-statement"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         words = stmt.words

@@ -40,6 +40,7 @@ class TemporaryObject(SqlRule):
     summary = "A temporary table, view or sequence pins the connection"
     help = "Use a CTE or a regular table keyed by a job id, or run the job on a direct connection"
     tags = ("session-state", "temporary-objects")
+    db_state = frozenset({"temp-object"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         obj = temp_object(stmt)

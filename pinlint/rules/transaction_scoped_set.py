@@ -42,6 +42,7 @@ class TransactionScopedSet(SqlRule):
     summary = "`SET LOCAL` / `set_config(..., true)` still pins on RDS Proxy for PostgreSQL"
     help = "Move the setting into a SQL function the query calls, or put the isolation level in `BEGIN`"
     tags = ("session-state", "settings")
+    db_state = frozenset({"setting"})
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         cmd = set_command(stmt)

@@ -32,6 +32,7 @@ STATE_KINDS: frozenset[str] = frozenset(
         "sequence-state",
         "open-transaction",
         "role",
+        "library",
     }
 )
 
@@ -248,8 +249,25 @@ def _diff_settings(before: _Snapshot, after: _Snapshot) -> Iterable[str]:
             )
 
 
+#: Libraries the server loads by itself on first use (any PL/pgSQL body or DO block
+#: loads plpgsql); their settings appearing is not something the client's SQL asked for.
+_SERVER_LOADED = frozenset({"plpgsql"})
+
+
+def _loaded_libraries(before: _Snapshot, after: _Snapshot) -> Iterable[str]:
+    """Prefixes of settings that appeared at their defaults: a `LOAD`ed library."""
+    prefixes = {
+        name.split(".", 1)[0]
+        for name, (_, source) in after.settings.items()
+        if "." in name and name not in before.settings and source == "default"
+    }
+    for prefix in sorted(prefixes - _SERVER_LOADED):
+        yield f"library {prefix} loaded ({prefix}.* settings appeared)"
+
+
 def _diff(before: _Snapshot, after: _Snapshot) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = [("setting", d) for d in _diff_settings(before, after)]
+    found += [("library", d) for d in _loaded_libraries(before, after)]
 
     for name in sorted(after.prepared.keys() - before.prepared.keys()):
         found.append(("prepared-statement", f"prepared statement {name}: {after.prepared[name]}"))
