@@ -52,19 +52,20 @@ def candidates(collected: Collected, lookup: Lookup | None = None) -> list[Candi
         name = record.call.func
         assert isinstance(name, cst.Name)
         if name.value in FUNCTIONS_BY_NAME or name.value in imports.aliases:
-            out.extend(_function_call(record, (name.value,), imports, lookup))
+            found = _function_sink((name.value,), imports)
+            if found is not None:
+                out.extend(_function_call(record, *found, imports, lookup))
     for record in collected.attribute_calls:
         parts = callee_parts(record.call.func)
-        if parts is not None and _function_sink(parts, imports) is not None:
-            out.extend(_function_call(record, parts, imports, lookup))
+        found = _function_sink(parts, imports) if parts is not None else None
+        if found is not None:
+            out.extend(_function_call(record, *found, imports, lookup))
         else:
             out.extend(_method_call(record, imports, lookup))
     return out
 
 
-def _function_sink(
-    parts: tuple[str, ...], imports: Imports
-) -> tuple[FunctionSink, Binding] | None:
+def _function_sink(parts: tuple[str, ...], imports: Imports) -> tuple[FunctionSink, Binding] | None:
     """Which function sink a dotted callee is, and how sure the imports make us.
 
     ``sa.text`` / ``T`` resolved to ``sqlalchemy.text``: SINK. A bare name bound to
@@ -93,12 +94,12 @@ def _function_sink(
 
 
 def _function_call(
-    record: CallRecord, parts: tuple[str, ...], imports: Imports, lookup: Lookup | None
+    record: CallRecord,
+    sink: FunctionSink,
+    binding: Binding,
+    imports: Imports,
+    lookup: Lookup | None,
 ) -> Iterator[Candidate]:
-    found = _function_sink(parts, imports)
-    if found is None:
-        return
-    sink, binding = found
     arg = argument(record.call.args, sink.position, sink.keywords)
     if arg is None:
         return

@@ -6,9 +6,12 @@ a handful (the reported strings and their statements), so we regenerate the code
 once with a `CodegenState` that records, for the wanted nodes only, the number of
 tokens emitted when the node's syntactic range opens and closes, and stops as soon
 as the last wanted node is closed. Token counts become character offsets, then
-line/column, afterwards. The ranges are exactly ``PositionProvider``'s: the same
-``record_syntactic_position`` hook defines them (so parentheses around an
-expression are outside its range), as the tests check.
+line/column, afterwards. The same ``record_syntactic_position`` hook that defines
+``PositionProvider``'s ranges defines ours (so parentheses around an expression are
+outside its range), and the tests check that they agree, with one exception we do
+not need: where libcst takes a node's *end* from a child (``end_node``: compound
+statements end with their body), our end is where the node's own tokens stop.
+Extraction only uses the start of statements.
 
 This leans on libcst's codegen protocol (``CodegenState`` from ``libcst._nodes``
 and ``Module._codegen``), which is internal. If it changes shape, or a wanted node
@@ -95,9 +98,10 @@ if CodegenState is not None:
 
 
 def node_ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, CodeRange]:
-    """``PositionProvider`` ranges of `nodes` (nodes of `module`), keyed by ``id``.
+    """The ranges of `nodes` (nodes of `module`), keyed by ``id``.
 
-    Lines are 1-based, columns 0-based, the end exclusive. A node that has no
+    As ``PositionProvider`` computes them: lines 1-based, columns 0-based, the end
+    exclusive (but see the module docstring about ``end_node``). A node that has no
     syntactic range is missing from the result.
     """
     wanted = {id(node): node for node in nodes}

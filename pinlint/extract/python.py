@@ -31,15 +31,21 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from pinlint.extract.calls import Candidate, candidates
+from pinlint.extract.dialect import module_dialect
 from pinlint.extract.positions import node_ranges
 from pinlint.extract.visitor import collect
-from pinlint.model import Extraction, Problem, Span, SqlSite
+from pinlint.model import Dialect, Extraction, Problem, Span, SqlSite
 
 _START = Span(1, 1, 1, 1)
 
 
 def extract_python(source: bytes, path: str) -> Extraction:
-    """Every SQL string literal that the code in `source` passes to a known sink."""
+    """Every SQL string literal that the code in `source` passes to a known sink.
+
+    `path` is copied into the sites as given. Sites come sorted by span; spans use
+    1-based lines and columns with an exclusive end column (see the module
+    docstring). Never raises: failures come back as `Extraction.problems`.
+    """
     try:
         return _extract(source, path)
     except (KeyboardInterrupt, SystemExit):
@@ -58,11 +64,13 @@ def _extract(source: bytes, path: str) -> Extraction:
         module = cst.parse_module(text_or_problem)
     except cst.ParserSyntaxError as exc:
         return Extraction(problems=(_syntax_problem(exc),))
-    found = candidates(collect(module))
+    collected = collect(module)
+    found = candidates(collected)
     if not found:
         return Extraction()
     ranges = node_ranges(module, [n for c in found for n in (c.node, c.owner)])
-    sites = [_site(c, ranges, path) for c in found]
+    dialect = module_dialect(collected.imports, text_or_problem)
+    sites = [_site(c, ranges, path, dialect) for c in found]
     kept = sorted((s for s in sites if s is not None), key=lambda s: (s.span, s.sink))
     return Extraction(sites=tuple(kept))
 
@@ -71,8 +79,8 @@ def decode(source: bytes) -> str | Problem:
     """`source` decoded as PEP 263 says, or a ``decode`` problem."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-    except SyntaxError as exc:  # an unknown or contradictory coding cookie
-        return Problem("decode", _one_line(exc), _START)
+    except SyntaxError as exc:  # an unknown cookie, or undecodable first lines
+        return Problem("decode", f"cannot determine the source encoding: {exc}", _START)
     try:
         return source.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -86,7 +94,9 @@ def _syntax_problem(exc: cst.ParserSyntaxError) -> Problem:
     return Problem("syntax", " ".join(exc.message.split()), Span(line, col, line, col))
 
 
-def _site(candidate: Candidate, ranges: dict[int, CodeRange], path: str) -> SqlSite | None:
+def _site(
+    candidate: Candidate, ranges: dict[int, CodeRange], path: str, dialect: Dialect | None
+) -> SqlSite | None:
     where = ranges.get(id(candidate.node))
     if where is None:  # no syntactic range: cannot happen for string expressions
         return None
@@ -100,6 +110,7 @@ def _site(candidate: Candidate, ranges: dict[int, CodeRange], path: str) -> SqlS
         confidence=candidate.confidence,
         sink=candidate.sink,
         statement_line=owner.start.line if owner is not None else span.line,
+        dialect=dialect,
     )
 
 
