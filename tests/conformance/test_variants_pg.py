@@ -123,7 +123,7 @@ ROWS = [
     Row("NOTIFY jobs", None),
     Row("SELECT pg_notify('jobs', 'x')", None),
     Row("DO $$ DECLARE n int; BEGIN n := 1; END $$", None),
-    Row("CREATE TABLE t3 (id int DEFAULT nextval('s'))", None),
+    Row("CREATE TABLE IF NOT EXISTS t3 (id int DEFAULT nextval('s'))", None),
     Row("SELECT 'SET ROLE app_rw'", None),
     Row("SELECT 1 -- LISTEN x", None),
     Row("SELECT 1 /* SELECT pg_advisory_lock(1) */", None),
