@@ -3,7 +3,9 @@
 A rule is a class in its own module under `pinlint/rules/`. Its metadata are class
 attributes, its documentation is the docstring (fixed `##` sections, rendered for
 `pinlint rule`, the docs pages and SARIF), and `check` turns one analysed SQL
-statement into findings. Rules never see libcst, never format output, and never
+statement (`SqlRule`), one function's control flow (`FlowRule`) or one driver or
+framework call (`CallRule`) into findings.
+Rules never see libcst, never format output, and never
 know which reporter is in use. Subclassing validates the metadata at import, so a
 malformed rule cannot be loaded.
 """
@@ -16,9 +18,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from pinlint.model import Dialect, Effect, Severity, Target
+from pinlint.model import (
+    CallSite,
+    Confidence,
+    Dialect,
+    Effect,
+    Fix,
+    Origin,
+    Profile,
+    RelatedLocation,
+    Severity,
+    Span,
+    Target,
+)
 
 if TYPE_CHECKING:
+    from pinlint.flow import FunctionFlow
     from pinlint.sql.statement import Statement
 
 DOC_SECTIONS = ("What it flags", "Why it pins", "How to fix", "Known limitations", "References")
@@ -32,15 +47,82 @@ class Finding:
 
     message: str
     effect: Effect = Effect.PINS
+    #: The rest is for call rules (`CallRule`), whose findings depend on more than
+    #: the rule: how sure this verdict is (None: as sure as the call site), the fix
+    #: for this case when it differs from the rule's `help` (the suggested change
+    #: where `--fix` will not rewrite), the rewrite itself, and the part of the call
+    #: to point at (None: the whole call).
+    confidence: Confidence | None = None
+    help: str | None = None
+    fix: Fix | None = None
+    span: Span | None = None
+    related: tuple[RelatedLocation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowFinding:
+    """What a flow rule says about a function: the finding carries its own location
+    (the statement that opens a transaction) and the path that explains it; the
+    engine adds the rule's metadata. The fields are the ones `Diagnostic` takes."""
+
+    message: str
+    path: str
+    span: Span
+    statement_line: int
+    related: tuple[RelatedLocation, ...] = ()
+    effect: Effect = Effect.PINS
+    confidence: Confidence = Confidence.HIGH
+    sink: str | None = None
+    sql: str | None = None
+    origin: Origin | None = None
+
+
+#: The only session pinning filter RDS Proxy has (MySQL and MariaDB only).
+EXCLUDE_VARIABLE_SETS = "EXCLUDE_VARIABLE_SETS"
 
 
 @dataclass(frozen=True, slots=True)
 class RuleContext:
-    """The settings a rule may read to decide its verdict."""
+    """The settings a rule may read to decide its verdict.
+
+    `dialect` is the dialect of the call site being checked (from its module's imports,
+    else the configured one), so one run can hold PostgreSQL and MySQL sites. The
+    PgBouncer settings are read by the PgBouncer verdicts: which parameters it tracks
+    depends on `pgbouncer_version`, and protocol-level prepared statements are safe
+    only when `pgbouncer_tracks_prepared_statements`.
+    """
 
     target: Target = Target.RDS_PROXY
     dialect: Dialect = Dialect.POSTGRES
     max_statement_bytes: int = 16384
+    pgbouncer_version: tuple[int, ...] = (1, 21)
+    max_prepared_statements: int = 0
+    session_pinning_filters: frozenset[str] = frozenset()
+    #: AWS Lambda handlers named by the project's deployment files, as
+    #: ``dotted.module.function`` (see `pinlint.lambdas`); filled by `api.lint_paths`.
+    lambda_handlers: tuple[str, ...] = ()
+
+    @property
+    def profile(self) -> Profile | None:
+        """The (target, dialect) pair, or None when it does not exist (PgBouncer/MySQL)."""
+        return Profile.of(self.target, self.dialect)
+
+    @property
+    def exclude_variable_sets(self) -> bool:
+        """RDS Proxy for MySQL ignores `SET` statements when deciding to pin."""
+        return (
+            self.profile is Profile.RDS_PROXY_MYSQL
+            and EXCLUDE_VARIABLE_SETS in self.session_pinning_filters
+        )
+
+    def pgbouncer_at_least(self, *version: int) -> bool:
+        return self.pgbouncer_version >= version
+
+    @property
+    def pgbouncer_tracks_prepared_statements(self) -> bool:
+        """PgBouncer 1.21+ with `max_prepared_statements > 0` renames and re-prepares
+        protocol-level named statements on whichever server connection a client gets."""
+        return self.pgbouncer_at_least(1, 21) and self.max_prepared_statements > 0
 
 
 class Rule:
@@ -51,8 +133,15 @@ class Rule:
     summary: ClassVar[str]  # one line, for `pinlint rules` and SARIF shortDescription
     help: ClassVar[str]  # one line: what to do instead
     severity: ClassVar[Severity] = Severity.WARNING
-    #: The effect on each target the rule knows. A target missing here is not checked.
-    effects: ClassVar[Mapping[Target, Effect]] = {Target.RDS_PROXY: Effect.PINS}
+    #: The worst effect the rule reports on each profile (target and dialect). A profile
+    #: mapped to `Effect.OK` was considered and needs no finding; a missing one is
+    #: outside the rule (MySQL-only rules on PostgreSQL). The rule runs only where the
+    #: effect is not OK; its findings may carry a milder effect than this one.
+    effects: ClassVar[Mapping[Profile, Effect]] = {Profile.RDS_PROXY_POSTGRES: Effect.PINS}
+    #: For the verdict tables: when the effect applies, per profile (one short phrase).
+    conditions: ClassVar[Mapping[Profile, str]] = {}
+    #: The fix where it differs from `help` on a profile (one line each).
+    help_for: ClassVar[Mapping[Profile, str]] = {}
     tags: ClassVar[tuple[str, ...]] = ()
     enabled_by_default: ClassVar[bool] = True
     since: ClassVar[str] = "0.1.0"
@@ -76,6 +165,14 @@ class Rule:
         missing = [s for s in DOC_SECTIONS if s not in cls.doc_sections()]
         if missing:
             raise TypeError(f"{where}: docstring lacks sections {missing}")
+        if not all(isinstance(p, Profile) for p in cls.effects):
+            raise TypeError(f"{where}: effects must be keyed by Profile")
+        if not set(cls.conditions) <= set(cls.effects):
+            raise TypeError(f"{where}: conditions name a profile missing from effects")
+        if not set(cls.help_for) <= set(cls.effects):
+            raise TypeError(f"{where}: help_for names a profile missing from effects")
+        if any(not h or "\n" in h for h in cls.help_for.values()):
+            raise TypeError(f"{where}: help_for values must be one non-empty line")
 
     @classmethod
     def doc_sections(cls) -> dict[str, str]:
@@ -104,8 +201,14 @@ class Rule:
         return "\n".join(parts).rstrip() + "\n"
 
     @classmethod
-    def applies_to(cls, target: Target) -> bool:
-        return target in cls.effects
+    def help_on(cls, profile: Profile | None) -> str:
+        """The fix to show on a profile."""
+        return cls.help_for.get(profile, cls.help) if profile is not None else cls.help
+
+    @classmethod
+    def applies_to(cls, profile: Profile | None) -> bool:
+        """Whether the rule has anything to say on this profile."""
+        return profile is not None and cls.effects.get(profile, Effect.OK) is not Effect.OK
 
 
 class SqlRule(Rule, abstract=True):
@@ -122,7 +225,38 @@ class SqlRule(Rule, abstract=True):
         raise NotImplementedError
 
     def effect(self, ctx: RuleContext) -> Effect:
-        return self.effects[ctx.target]
+        """The rule's declared effect on the profile being checked."""
+        profile = ctx.profile
+        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
+
+
+class FlowRule(Rule, abstract=True):
+    """A rule that judges the control flow of one function (`pinlint.flow`)."""
+
+    def check(self, flow: FunctionFlow, ctx: RuleContext) -> Iterator[FlowFinding]:
+        raise NotImplementedError
+
+    def effect(self, ctx: RuleContext) -> Effect:
+        """The rule's declared effect on the profile being checked."""
+        profile = ctx.profile
+        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
+
+
+class CallRule(Rule, abstract=True):
+    """A rule that judges one driver or framework call, or one settings entry
+    (`pinlint.model.CallSite`): configuration that makes a driver send pinning SQL
+    on its own, or that the proxy refuses. Its findings are `Origin.CONFIG`."""
+
+    #: The canonical callees (`CallSite.callee`) the rule looks at.
+    callees: ClassVar[frozenset[str]] = frozenset()
+
+    def check(self, call: CallSite, ctx: RuleContext) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def effect(self, ctx: RuleContext) -> Effect:
+        """The rule's declared effect on the profile being checked."""
+        profile = ctx.profile
+        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
 
 
 class MetaRule(Rule, abstract=True):
@@ -132,7 +266,7 @@ class MetaRule(Rule, abstract=True):
     they have no `check` of their own.
     """
 
-    effects: ClassVar[Mapping[Target, Effect]] = {t: Effect.OK for t in Target}
+    effects: ClassVar[Mapping[Profile, Effect]] = {p: Effect.OK for p in Profile}
     severity: ClassVar[Severity] = Severity.WARNING
     #: The extraction `Problem.kind` this rule reports, if any.
     problem_kind: ClassVar[str | None] = None

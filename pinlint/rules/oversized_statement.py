@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 
+from pinlint.model import Effect, Profile
 from pinlint.rules.base import Finding, RuleContext, SqlRule
 from pinlint.sql.statement import Statement
 
@@ -15,7 +17,8 @@ class OversizedStatement(SqlRule):
 
     ## Why it pins
     RDS Proxy pins the client session when a query exceeds 16,384 bytes, on every engine
-    ("The connection ran a SQL query which exceeded the 16384 byte limit").
+    ("The connection ran a SQL query which exceeded the 16384 byte limit"), PostgreSQL
+    and MySQL alike. PgBouncer has no such limit.
 
     ## How to fix
     - Send smaller batches.
@@ -36,6 +39,13 @@ class OversizedStatement(SqlRule):
     summary = "A query over 16 KB pins the connection"
     help = "Send smaller batches, pass lists as one array parameter, or use `COPY`"
     tags = ("size",)
+    effects = MappingProxyType(
+        {
+            Profile.RDS_PROXY_POSTGRES: Effect.PINS,
+            Profile.RDS_PROXY_MYSQL: Effect.PINS,
+            Profile.PGBOUNCER: Effect.OK,
+        }
+    )
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         if stmt.index == 0 and stmt.query_bytes > ctx.max_statement_bytes:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 
+from pinlint.model import Effect, Profile
 from pinlint.rules.base import Finding, RuleContext, SqlRule
 from pinlint.sql.facts import set_command, set_config_calls, setting_name
 from pinlint.sql.statement import Statement
@@ -21,6 +23,10 @@ class TransactionScopedSet(SqlRule):
     transaction-local `set_config(..., true)` prefix. `SET TRANSACTION` and
     `SET CONSTRAINTS` are not mentioned by AWS at all; they are reported because the
     proxy sees a `SET` statement, with that uncertainty stated in the message.
+
+    Behind PgBouncer these are the fix, not the problem: the value ends with the
+    transaction, before PgBouncer hands the server connection to anyone else. On MySQL,
+    `SET LOCAL` means the session scope and `SET TRANSACTION` is PIN101's.
 
     ## How to fix
     - Put the per-transaction value inside a SQL or PL/pgSQL function and call it: RDS
@@ -43,6 +49,9 @@ class TransactionScopedSet(SqlRule):
     help = "Move the setting into a SQL function the query calls, or put the isolation level in `BEGIN`"
     tags = ("session-state", "settings")
     db_state = frozenset({"setting"})
+    effects = MappingProxyType(
+        {Profile.RDS_PROXY_POSTGRES: Effect.PINS, Profile.PGBOUNCER: Effect.OK}
+    )
 
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         cmd = set_command(stmt)

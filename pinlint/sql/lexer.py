@@ -1,10 +1,17 @@
-"""A forgiving PostgreSQL lexer.
+"""A forgiving SQL lexer for PostgreSQL and MySQL.
 
 It never raises: an unterminated string or comment simply runs to the end of the
 text. Its tokens drive statement splitting, the leading-keyword classification of
 utility statements (which sqlglot keeps as opaque `Command`s), and the fallback
 analysis when sqlglot rejects a statement. Comments and the insides of string
 literals, quoted identifiers and dollar-quoted bodies are never read as SQL.
+
+The MySQL dialect differs where MySQL does: backtick identifiers, `"..."` strings,
+backslash escapes in strings, `#` comments, `-- ` comments only before a space,
+block comments that do not nest, `@user` and `@@system` variables as single tokens,
+and executable comments. The content of `/*! ... */` and `/*M! ... */` runs on the
+server, so its tokens are produced in line like any other SQL; `lex` also returns
+each executable comment itself, because the proxy cannot see inside one.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from pinlint.model import HOLE
+from pinlint.model import HOLE, Dialect
 
 
 class Kind(str, Enum):
@@ -24,6 +31,8 @@ class Kind(str, Enum):
     PARAM = "param"  # %s, %(name)s, $1, :name, ?, or a HOLE
     PUNCT = "punct"  # ; ( ) , .
     OP = "op"  # any other operator character(s)
+    USERVAR = "uservar"  # MySQL `@name`; `value` is `@` and the lower-cased name
+    SYSVAR = "sysvar"  # MySQL `@@[scope.]name`; `value` is lower-cased, with the `@@`
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +74,39 @@ def _quoted(text: str, i: int, quote: str, backslash: bool) -> tuple[str, int]:
     return "".join(out), n
 
 
-def _block_comment_end(text: str, i: int) -> int:
-    """End of a (nestable, as in PostgreSQL) block comment opened at i."""
+@dataclass(frozen=True, slots=True)
+class ExecutableComment:
+    """A MySQL `/*!NNNNN ... */` or MariaDB `/*M!NNNNNN ... */` comment.
+
+    `start`/`end` cover the whole comment, `body_start`/`body_end` the SQL inside it
+    (after the version number); `version` is that number as written, or ""."""
+
+    start: int
+    end: int
+    body_start: int
+    body_end: int
+    version: str
+    mariadb: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Lexed:
+    tokens: list[Token]
+    executable_comments: list[ExecutableComment]
+
+
+_EXECUTABLE = re.compile(r"/\*(M?)!(\d*)")
+_MYSQL_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_$.\u0080-\ufffb\ufffd-\uffff]+")
+_MYSQL_SYSVAR = re.compile(
+    r"@@(?:(?:global|session|local|persist|persist_only)\.)?[A-Za-z_][A-Za-z0-9_$]*", re.IGNORECASE
+)
+
+
+def _block_comment_end(text: str, i: int, nested: bool = True) -> int:
+    """End of a block comment opened at i (nestable in PostgreSQL, not in MySQL)."""
+    if not nested:
+        close = text.find("*/", i + 2)
+        return len(text) if close < 0 else close + 2
     depth, n = 0, len(text)
     while i < n:
         if text.startswith("/*", i):
@@ -82,8 +122,17 @@ def _block_comment_end(text: str, i: int) -> int:
     return n
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, dialect: Dialect = Dialect.POSTGRES) -> list[Token]:
+    return lex(text, dialect).tokens
+
+
+def lex(text: str, dialect: Dialect = Dialect.POSTGRES) -> Lexed:
+    """The tokens of `text`, and (MySQL) its executable comments."""
+    mysql = dialect is Dialect.MYSQL
     tokens: list[Token] = []
+    executable: list[ExecutableComment] = []
+    #: End of the executable comment being read (its `*/`), or -1.
+    in_executable = -1
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -91,12 +140,30 @@ def tokenize(text: str) -> list[Token]:
             m = _WS.match(text, i)
             i = m.end() if m else i + 1
             continue
-        if text.startswith("--", i):
+        if 0 <= in_executable <= i:  # the `*/` closing an executable comment
+            i, in_executable = (i + 2 if text.startswith("*/", i) else i), -1
+            continue
+        if text.startswith("--", i) and (
+            not mysql or i + 2 >= n or text[i + 2].isspace() or ord(text[i + 2]) < 32
+        ):
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl + 1
+            continue
+        if mysql and c == "#":
             nl = text.find("\n", i)
             i = n if nl < 0 else nl + 1
             continue
         if text.startswith("/*", i):
-            i = _block_comment_end(text, i)
+            m = _EXECUTABLE.match(text, i) if mysql and in_executable < 0 else None
+            end = _block_comment_end(text, i, nested=not mysql)
+            if m is None:
+                i = end
+                continue
+            body_end = end - 2 if text.endswith("*/", 0, end) and end - 2 >= m.end() else end
+            executable.append(
+                ExecutableComment(i, end, m.end(), body_end, m.group(2), bool(m.group(1)))
+            )
+            i, in_executable = m.end(), body_end
             continue
         start = i
         if c == HOLE:
@@ -104,18 +171,24 @@ def tokenize(text: str) -> list[Token]:
             i += 1
             continue
         if c == "'":
-            value, i = _quoted(text, i + 1, "'", backslash=False)
+            value, i = _quoted(text, i + 1, "'", backslash=mysql)
             tokens.append(Token(Kind.STRING, value, start, i))
             continue
+        if mysql:
+            token = _mysql_token(text, i)
+            if token is not None:
+                tokens.append(token)
+                i = token.end
+                continue
         if c in "eEbBxXnN" and i + 1 < n and text[i + 1] == "'":
-            value, i = _quoted(text, i + 2, "'", backslash=c in "eE")
+            value, i = _quoted(text, i + 2, "'", backslash=c in "eE" or (mysql and c in "nN"))
             tokens.append(Token(Kind.STRING, value, start, i))
             continue
-        if c in "uU" and text.startswith("&'", i + 1):
+        if not mysql and c in "uU" and text.startswith("&'", i + 1):
             value, i = _quoted(text, i + 3, "'", backslash=False)
             tokens.append(Token(Kind.STRING, value, start, i))
             continue
-        if c in "uU" and text.startswith('&"', i + 1):
+        if not mysql and c in "uU" and text.startswith('&"', i + 1):
             value, i = _quoted(text, i + 3, '"', backslash=False)
             tokens.append(Token(Kind.IDENT, value, start, i))
             continue
@@ -129,7 +202,7 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token(Kind.PARAM, m.group(), start, m.end()))
                 i = m.end()
                 continue
-            m = _DOLLAR_TAG.match(text, i)
+            m = None if mysql else _DOLLAR_TAG.match(text, i)
             if m:
                 close = text.find(m.group(), m.end())
                 end = n if close < 0 else close + len(m.group())
@@ -153,7 +226,7 @@ def tokenize(text: str) -> list[Token]:
                 tokens.append(Token(Kind.PARAM, m.group(), start, m.end()))
                 i = m.end()
                 continue
-        if c == "?" and (i + 1 >= n or text[i + 1] not in "|&-#"):
+        if c == "?" and (mysql or i + 1 >= n or text[i + 1] not in "|&-#"):
             tokens.append(Token(Kind.PARAM, "?", start, i + 1))
             i += 1
             continue
@@ -173,9 +246,39 @@ def tokenize(text: str) -> list[Token]:
             continue
         m = _OPCHARS.match(text, i)
         end = m.end() if m else i + 1
+        if mysql and in_executable >= 0:
+            end = min(end, in_executable)  # `1*/`: the `*` is not part of the `*/`
+        if mysql:  # `#` starts a comment, `@` a variable: an operator ends before them
+            cut = [p for p in (text.find("#", i, end), text.find("@", i + 1, end)) if p > i]
+            end = min([end, *cut])
         tokens.append(Token(Kind.OP, text[i:end], start, end))
         i = end
-    return tokens
+    return Lexed(tokens, executable)
+
+
+def _mysql_token(text: str, i: int) -> Token | None:
+    """The MySQL-only tokens: `"strings"`, `` `identifiers` ``, `@user` and `@@system`
+    variables. None when `text[i]` starts none of them."""
+    c = text[i]
+    if c == '"':
+        value, end = _quoted(text, i + 1, '"', backslash=True)
+        return Token(Kind.STRING, value, i, end)
+    if c == "`":
+        value, end = _quoted(text, i + 1, "`", backslash=False)
+        return Token(Kind.IDENT, value, i, end)
+    if c != "@":
+        return None
+    m = _MYSQL_SYSVAR.match(text, i)
+    if m:
+        return Token(Kind.SYSVAR, m.group().lower(), i, m.end())
+    if i + 1 < len(text) and text[i + 1] in "'\"`":
+        quote = text[i + 1]
+        value, end = _quoted(text, i + 2, quote, backslash=quote != "`")
+        return Token(Kind.USERVAR, "@" + value.lower(), i, end)
+    m = _MYSQL_VARIABLE_NAME.match(text, i + 1)
+    if m:
+        return Token(Kind.USERVAR, "@" + m.group().lower(), i, m.end())
+    return None
 
 
 def split(tokens: list[Token]) -> list[list[Token]]:

@@ -1,12 +1,18 @@
 """Turn a SQL string into analysed statements: the facts every rule reads.
 
-`analyse(text)` splits the text into statements, normalises driver placeholders,
-parses each statement with sqlglot, and records the facts rules need: the leading
-keywords (PostgreSQL utility statements such as `SET`, `DECLARE` and `LISTEN`
-come back from sqlglot as opaque commands, so the lexer classifies them), and
-every function call with its arguments. Function calls come from the sqlglot tree
-when it parses, and from the tokens when it does not, so a statement sqlglot
-rejects is still analysed. Nothing here raises on bad input.
+`analyse(text, dialect)` splits the text into statements, normalises driver
+placeholders, parses each statement with sqlglot (`read="postgres"` or `"mysql"`),
+and records the facts rules need: the leading keywords (utility statements such as
+`SET`, `DECLARE`, `LISTEN` and `LOCK TABLES` come back from sqlglot as opaque
+commands, so the lexer classifies them), every function call with its arguments,
+and (MySQL) the executable comments the statement holds. Function calls come from
+the sqlglot tree when it parses, and from the tokens when it does not, so a
+statement sqlglot rejects is still analysed. Nothing here raises on bad input.
+
+The SQL inside an executable comment runs on the server, so it is analysed as part
+of its statement: `/*!40101 SET NAMES utf8mb4 */` is a `SET NAMES` statement that
+also carries an executable comment. sqlglot drops comments, so it is given the text
+with the comment markers blanked out.
 """
 
 from __future__ import annotations
@@ -14,11 +20,14 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
+from pinlint.model import Dialect
+from pinlint.sql.lexer import ExecutableComment, Kind, Token, lex, split
 
-from pinlint.sql.lexer import Kind, Token, split, tokenize
+if TYPE_CHECKING:
+    import sqlglot
+    from sqlglot import exp
 
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
@@ -41,6 +50,16 @@ class FunctionCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecComment:
+    """A MySQL `/*! ... */` or MariaDB `/*M! ... */` comment in a statement."""
+
+    raw: str  # the whole comment as written
+    body: str  # the SQL inside it, without the version number
+    version: str  # the minimum server version as written (`40101`), or ""
+    mariadb: bool  # `/*M!`: run by MariaDB only
+
+
+@dataclass(frozen=True, slots=True)
 class Statement:
     text: str  # the statement as written (placeholders as in the source)
     start: int  # offset of the statement in the analysed text
@@ -50,6 +69,8 @@ class Statement:
     calls: tuple[FunctionCall, ...]
     expression: exp.Expression | None
     parse_error: str | None
+    dialect: Dialect = Dialect.POSTGRES
+    executable_comments: tuple[ExecComment, ...] = ()
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -71,15 +92,16 @@ class Statement:
         return [i for i, t in enumerate(self.tokens) if t.kind is Kind.WORD and t.value == word]
 
 
-def _normalise(tokens: list[Token], text: str) -> str:
-    """The statement with every driver placeholder rewritten as `$n`, for sqlglot."""
+def _normalise(tokens: list[Token], text: str, dialect: Dialect) -> str:
+    """The statement with every driver placeholder rewritten as `$n` (PostgreSQL) or
+    `?` (MySQL), for sqlglot."""
     out: list[str] = []
     pos, n = tokens[0].start, 0
     for tok in tokens:
         if tok.kind is Kind.PARAM:
             n += 1
             out.append(text[pos : tok.start])
-            out.append(f"${n}")
+            out.append("?" if dialect is Dialect.MYSQL else f"${n}")
             pos = tok.end
     out.append(text[pos : tokens[-1].end])
     return "".join(out)
@@ -147,7 +169,7 @@ def _calls_from_tokens(tokens: list[Token]) -> list[FunctionCall]:
     return calls
 
 
-def _arg_from_node(node: exp.Expression) -> Arg:
+def _arg_from_node(node: exp.Expression, read: str) -> Arg:
     if isinstance(node, exp.Cast):
         node = node.this
     if isinstance(node, exp.Literal):
@@ -155,21 +177,23 @@ def _arg_from_node(node: exp.Expression) -> Arg:
     if isinstance(node, exp.Boolean):
         return Arg("bool", "true" if node.this else "false")
     if isinstance(node, exp.Parameter | exp.Placeholder):
-        return Arg("param", node.sql("postgres"))
-    return Arg("other", node.sql("postgres"))
+        return Arg("param", node.sql(read))
+    return Arg("other", node.sql(read))
 
 
-def _calls_from_tree(tree: exp.Expression) -> list[FunctionCall]:
+def _calls_from_tree(tree: exp.Expression, read: str) -> list[FunctionCall]:
     calls = []
     for node in tree.walk():
         if not isinstance(node, exp.Func):
             continue
         if isinstance(node, exp.Anonymous):
             name = node.name
-            args = [_arg_from_node(a) for a in node.expressions]
+            args = [_arg_from_node(a, read) for a in node.expressions]
         else:
             name = node.sql_name()
-            args = [_arg_from_node(a) for a in node.args.values() if isinstance(a, exp.Expression)]
+            args = [
+                _arg_from_node(a, read) for a in node.args.values() if isinstance(a, exp.Expression)
+            ]
         schema = None
         parent = node.parent
         if isinstance(parent, exp.Dot) and parent.expression is node:
@@ -190,9 +214,9 @@ def _calls_from_tree(tree: exp.Expression) -> list[FunctionCall]:
     return calls
 
 
-def _parse(sql: str) -> tuple[exp.Expression | None, str | None]:
+def _parse(sql: str, read: str) -> tuple[exp.Expression | None, str | None]:
     try:
-        trees = sqlglot.parse(sql, read="postgres")
+        trees = sqlglot.parse(sql, read=read)
     except Exception as err:  # sqlglot raises ParseError, TokenError and, rarely, others
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return None, first[:200]
@@ -200,19 +224,69 @@ def _parse(sql: str) -> tuple[exp.Expression | None, str | None]:
     return (tree if isinstance(tree, exp.Expression) else None), None
 
 
+_READ = {Dialect.POSTGRES: "postgres", Dialect.MYSQL: "mysql"}
+
+
+def _blank_markers(text: str, comments: list[ExecutableComment]) -> str:
+    """`text` with the `/*!NNNNN` and `*/` of executable comments turned into spaces
+    (same length, so token offsets still hold), so that sqlglot sees their SQL."""
+    if not comments:
+        return text
+    chars = list(text)
+    for c in comments:
+        for i in (*range(c.start, c.body_start), *range(c.body_end, c.end)):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def _comments_by_statement(
+    groups: list[list[Token]], comments: list[ExecutableComment], text: str
+) -> list[tuple[ExecComment, ...]]:
+    """Each executable comment goes to the first statement that does not end before it."""
+    out: list[list[ExecComment]] = [[] for _ in groups]
+    for c in comments:
+        index = next((i for i, g in enumerate(groups) if g[-1].end >= c.start), len(groups) - 1)
+        if index >= 0:
+            out[index].append(
+                ExecComment(
+                    text[c.start : c.end],
+                    text[c.body_start : c.body_end].strip(),
+                    c.version,
+                    c.mariadb,
+                )
+            )
+    return [tuple(found) for found in out]
+
+
+def _import_sqlglot() -> None:
+    """Import sqlglot at the first analysis, not with this module: the rules import
+    this module for its types, and a run served from the cache analyses nothing."""
+    global sqlglot, exp
+    if "exp" not in globals():
+        import sqlglot
+        from sqlglot import exp
+
+
 @functools.lru_cache(maxsize=4096)
-def analyse(text: str) -> tuple[Statement, ...]:
-    """Every statement in `text` (PostgreSQL dialect), with its facts."""
-    tokens = tokenize(text)
+def analyse(text: str, dialect: Dialect = Dialect.POSTGRES) -> tuple[Statement, ...]:
+    """Every statement in `text`, read in `dialect`, with its facts."""
+    _import_sqlglot()
+    lexed = lex(text, dialect)
+    read = _READ[dialect]
+    parse_text = _blank_markers(text, lexed.executable_comments)
     query_bytes = len(text.encode("utf-8", "surrogatepass"))
+    groups = split(lexed.tokens)
+    comments = _comments_by_statement(groups, lexed.executable_comments, text)
     statements = []
-    for index, group in enumerate(split(tokens)):
+    for index, group in enumerate(groups):
         stmt_text = text[group[0].start : group[-1].end]
-        tree, error = _parse(_normalise(group, text))
+        tree, error = _parse(_normalise(group, parse_text, dialect), read)
         # Utility statements come back as opaque commands: their calls are in the tokens.
         use_tree = tree is not None and not isinstance(tree, exp.Command)
         calls = (
-            _calls_from_tree(tree) if use_tree and tree is not None else _calls_from_tokens(group)
+            _calls_from_tree(tree, read)
+            if use_tree and tree is not None
+            else _calls_from_tokens(group)
         )
         statements.append(
             Statement(
@@ -224,11 +298,22 @@ def analyse(text: str) -> tuple[Statement, ...]:
                 calls=tuple(calls),
                 expression=tree,
                 parse_error=error,
+                dialect=dialect,
+                executable_comments=comments[index],
             )
         )
     return tuple(statements)
 
 
-def split_sql(text: str) -> list[tuple[int, int]]:
-    """The (start, end) offsets of each statement in a SQL script."""
-    return [(group[0].start, group[-1].end) for group in split(tokenize(text))]
+def split_sql(text: str, dialect: Dialect = Dialect.POSTGRES) -> list[tuple[int, int]]:
+    """The (start, end) offsets of each statement in a SQL script, executable
+    comments around a statement included."""
+    lexed = lex(text, dialect)
+    groups = split(lexed.tokens)
+    spans = [[g[0].start, g[-1].end] for g in groups]
+    for c in lexed.executable_comments:
+        index = next((i for i, g in enumerate(groups) if g[-1].end >= c.start), len(groups) - 1)
+        if index >= 0:
+            spans[index][0] = min(spans[index][0], c.start)
+            spans[index][1] = max(spans[index][1], c.end)
+    return [(a, b) for a, b in spans]

@@ -31,7 +31,7 @@ import pytest
 from expectations import parse
 
 from pinlint.extract import extract_python
-from pinlint.model import HOLE
+from pinlint.model import HOLE, Profile
 from pinlint.rules import all_rules
 from pinlint.rules.base import SqlRule
 from pinlint.sql.lexer import Kind
@@ -42,7 +42,11 @@ from .probe import StateReport, probe
 pytestmark = pytest.mark.pg
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "rules"
-SQL_RULES = [r for r in all_rules() if issubclass(r, SqlRule)]
+# The main example file of each rule that checks PostgreSQL for RDS Proxy (the
+# MySQL-only rules' examples run on MariaDB in test_mysql_conformance.py).
+SQL_RULES = [
+    r for r in all_rules() if issubclass(r, SqlRule) and r.applies_to(Profile.RDS_PROXY_POSTGRES)
+]
 
 #: Objects the examples use, created once per rule in its fresh database.
 COMMON_SETUP = """
