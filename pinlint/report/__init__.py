@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pinlint.model import Diagnostic
-from pinlint.report import json, sarif, text
+from pinlint.report import github, gitlab, json, sarif, text
 from pinlint.rules.base import Rule
 
 DOCS_BASE_URL = "https://github.com/pinlint/pinlint/blob/main/docs/rules/"
@@ -56,6 +56,13 @@ class ReportContext:
     docs_base_url: str = DOCS_BASE_URL
     source_lines: SourceLines | None = None
     quiet: bool = False  # text: findings only, no summary line
+    #: More summary lines (what a suppression, the baseline or --diff-base hid, stale
+    #: baseline entries): the text reporter prints them after its summary; the CLI
+    #: prints them on standard error for the other formats.
+    notes: tuple[str, ...] = ()
+    #: With --baseline or --diff-base: the active findings that are new. SARIF then
+    #: gives every result a `baselineState`; None when neither is in use.
+    new_findings: frozenset[Diagnostic] | None = None
 
     def read_lines(self, path: str) -> list[str] | None:
         if self.source_lines is not None:
@@ -87,10 +94,17 @@ REPORTERS: dict[str, Reporter] = {
     "text": text.render,
     "json": json.render,
     "sarif": sarif.render,
+    "github": github.render,
+    "gitlab": gitlab.render,
 }
+#: Formats that are given suppressed findings too, and mark them (semgrep keeps
+#: `nosemgrep` findings in SARIF only, as suppressed results); the others are given
+#: only the active findings.
+KEEPS_SUPPRESSED = frozenset({"sarif"})
 
 __all__ = [
     "DOCS_BASE_URL",
+    "KEEPS_SUPPRESSED",
     "REPORTERS",
     "ReportContext",
     "Reporter",

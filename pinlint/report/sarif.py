@@ -5,6 +5,12 @@ snake_case attributes to the schema's property names. One run; `tool.driver.rule
 holds a descriptor for each rule that fired (by code), and each result points at
 its descriptor with `ruleId` and `ruleIndex`. Locations are repo-relative URIs under
 `%SRCROOT%`; columns are Unicode code points (`columnKind`), as in `Span`.
+
+SARIF is the one format that is given every finding: one suppressed by a comment
+carries `suppressions` (kind `inSource`, its reason as the justification), and with
+a baseline or `--diff-base` every result has a `baselineState` (`new` for the ones
+that fail the run). Nothing is dropped, so an upload never closes an alert that is
+still in the code, and the fingerprints' occurrence numbers do not shift.
 """
 
 from __future__ import annotations
@@ -121,9 +127,9 @@ def plain_text(markdown: str) -> str:
 
 def _tags(rule: type[Rule]) -> list[str]:
     tags: list[str] = []
-    for target, effect in rule.effects.items():
+    for profile, effect in rule.effects.items():
         if effect is not Effect.OK:
-            tags += [target.value, EFFECT_TAG[effect]]
+            tags += [profile.target.value, EFFECT_TAG[effect]]
     tags += rule.tags
     return list(dict.fromkeys(tags))[:MAX_TAGS]
 
@@ -276,7 +282,26 @@ def _result(
         code_flows=_code_flow(diag, ctx, path) if diag.related else None,
         rank=RANK[diag.confidence],
         properties=_bag(diag.tags, extra),
+        suppressions=_suppressions(diag),
+        baseline_state=_baseline_state(diag, ctx),
     )
+
+
+def _suppressions(diag: Diagnostic) -> list[om.Suppression] | None:
+    """A finding silenced by a `# pinlint: ignore[...]` comment: an `inSource`
+    suppression whose justification is the comment's reason, so code scanning
+    shows the alert as dismissed instead of losing it."""
+    if diag.suppressed is None:
+        return None
+    return [om.Suppression(kind="inSource", justification=diag.suppressed or None)]
+
+
+def _baseline_state(diag: Diagnostic, ctx: ReportContext) -> str | None:
+    """With --baseline or --diff-base: `new` for the findings that gate the run,
+    `unchanged` for the recorded ones, those outside the diff, and suppressed ones."""
+    if ctx.new_findings is None:
+        return None
+    return "new" if diag.suppressed is None and diag in ctx.new_findings else "unchanged"
 
 
 def build(diagnostics: Sequence[Diagnostic], ctx: ReportContext) -> om.SarifLog:

@@ -83,4 +83,5 @@ def render(diagnostics: Sequence[Diagnostic], ctx: ReportContext, *, color: bool
     if lines:
         lines.append("")
     lines.append(style(summary(diagnostics, ctx.files_checked), _BOLD))
+    lines += ctx.notes
     return "\n".join(lines) + "\n"
