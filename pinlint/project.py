@@ -1,0 +1,677 @@
+"""The analysed tree: which file a module name is, and what each module exports.
+
+`api.lint_paths` builds one `ProjectIndex` from the checked paths and hands it to
+`engine.lint_source` for every file. Extraction of a file asks it, through that
+file's `FileView`, for the constants and wrappers of the modules the file imports.
+
+*Module names.* Every checked file lies under a *root* (a ``sys.path`` entry): the
+directory above its outermost package (walking up the ``__init__.py`` files), or
+the file's own directory; each checked directory and its ``src/`` are roots too.
+``app.queries`` is ``<root>/app/queries.py`` or ``<root>/app/queries/__init__.py``
+under the first root that has it, searching the importing file's own roots first.
+A name found only under several other roots is *ambiguous*: it is used, one step
+less sure. Relative imports are resolved from the importing file's module name.
+
+*Summaries.* `summary` reads, parses and summarises a module the first time it is
+needed (whatever the gate says about it), once per process; a module that imports
+itself back (a cycle) sees nothing of the module being summarised. Before parsing,
+a byte test: a module in which the wanted name does not occur (and that has no
+star import) is not parsed for it.
+
+*The gate.* A file that names no sink can still send SQL, by calling a wrapper of
+another module. `might_matter` lets through a file that imports a module of the
+tree that may define one: a module that names a sink, or imports such a module
+(transitively); a package counts if any module in it does.
+
+*Dependencies.* Each `FileView` records the (path, content hash) of every summary
+it used, with those the summary itself used, so a cache can invalidate a file when
+a module it read changes (`FileResult.dependencies`).
+
+The index is picklable: its memos are dropped on the way, and each worker process
+fills its own.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tokenize
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from pinlint.cache import digest
+
+if TYPE_CHECKING:  # the extraction (libcst) is imported when first needed
+    from pinlint.extract.bindings import Member
+    from pinlint.extract.dataflow import ModuleAnalysis
+    from pinlint.extract.summary import ClassSummary, FunctionSummary, ModuleSummary
+
+#: How many re-exports, bases and wrappers deep a name is followed across modules.
+MAX_DEPTH = 8
+#: Modules larger than this are not summarised (as files this large are not checked).
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+#: Parsed modules kept in memory at once, for more questions about their members.
+MAX_LIVE = 64
+
+_FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n;#]*)", re.M)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n;#]+)", re.M)
+_STAR = re.compile(rb"\bimport[ \t]*\*")
+
+
+class ProjectIndex:
+    """The modules of the analysed tree; see the module docstring."""
+
+    def __init__(
+        self,
+        roots: Iterable[Path],
+        files: Iterable[tuple[Path, str]] = (),
+        *,
+        display: Callable[[Path], str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        #: Directories that module names are relative to, deepest first.
+        self.roots: tuple[Path, ...] = tuple(
+            sorted({Path(os.path.abspath(r)) for r in roots}, key=lambda p: (-len(p.parts), str(p)))
+        )
+        #: The checked files: as reported -> on disk.
+        self.files: dict[str, Path] = {shown: Path(os.path.abspath(p)) for p, shown in files}
+        self.display = display
+        self.max_bytes = max_bytes
+        self._reset()
+
+    def _reset(self) -> None:
+        self._modules: dict[Path, _Module] = {}
+        self._live: OrderedDict[Path, _Module] = OrderedDict()
+        self._classes: dict[str, tuple[_Module, str, bool]] = {}
+        self._found: dict[tuple[str, tuple[Path, ...]], tuple[Path, bool] | None] = {}
+        self._own: dict[Path, tuple[Path, ...]] = {}
+        self._names: dict[Path, tuple[str, bool] | None] = {}
+        self._package_roots: dict[Path, Path] = {}
+        self._top: dict[Path, frozenset[str]] = {}
+        self._bytes: dict[Path, bytes | None] = {}
+        self._wraps: dict[Path, bool] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "roots": self.roots,
+            "files": self.files,
+            "display": self.display,
+            "max_bytes": self.max_bytes,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.roots = state["roots"]
+        self.files = state["files"]
+        self.display = state["display"]
+        self.max_bytes = state["max_bytes"]
+        self._reset()
+
+    @classmethod
+    def for_paths(
+        cls,
+        paths: Sequence[Path],
+        files: Sequence[Path],
+        *,
+        display: Callable[[Path], str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> ProjectIndex:
+        """The index of a run: `paths` as given on the command line, `files` discovered."""
+        roots: set[Path] = set()
+        seen: dict[Path, Path] = {}
+        for path in paths:
+            if path.is_dir():
+                roots.add(path)
+                if (path / "src").is_dir():
+                    roots.add(path / "src")
+        for file in files:
+            if file.suffix == ".py":
+                roots.add(_package_root(file.parent, seen))
+        shown = (display or str)
+        return cls(
+            roots,
+            [(f, shown(f)) for f in files if f.suffix == ".py"],
+            display=display,
+            max_bytes=max_bytes,
+        )
+
+    # -- module names ------------------------------------------------------------------
+
+    def path_of(self, shown: str) -> Path:
+        found = self.files.get(shown)
+        return found if found is not None else Path(os.path.abspath(shown))
+
+    def shown(self, path: Path) -> str:
+        return self.display(path) if self.display is not None else str(path)
+
+    def module_name(self, path: Path) -> tuple[str, bool] | None:
+        """The dotted name of a file and whether it is a package (``__init__.py``)."""
+        if path in self._names:
+            return self._names[path]
+        found: tuple[str, bool] | None = None
+        root = _package_root(path.parent, self._package_roots)
+        try:
+            parts = list(path.with_suffix("").relative_to(root).parts)
+        except ValueError:
+            parts = []
+        package = bool(parts) and parts[-1] == "__init__"
+        if package:
+            parts = parts[:-1]
+        if parts and all(p.isidentifier() for p in parts):
+            found = (".".join(parts), package)
+        self._names[path] = found
+        return found
+
+    def find(self, module: str, near: Path | None = None) -> tuple[Path, bool] | None:
+        """The file of `module` and whether the name was ambiguous (see the docstring)."""
+        own = self._own_roots(near) if near is not None else ()
+        key = (module, own)
+        if key in self._found:
+            return self._found[key]
+        parts = module.split(".") if module else []
+        found: tuple[Path, bool] | None = None
+        if parts and all(p.isidentifier() for p in parts):
+            relative = Path(*parts)
+            for root in own:
+                hit = self._module_file(root, parts[0], relative)
+                if hit is not None:
+                    found = (hit, False)
+                    break
+            if found is None:
+                hits = {
+                    h
+                    for r in self.roots
+                    if r not in own
+                    for h in [self._module_file(r, parts[0], relative)]
+                    if h is not None
+                }
+                unique = sorted(hits, key=str)
+                if unique:
+                    found = (unique[0], len(unique) > 1)
+        self._found[key] = found
+        return found
+
+    def _own_roots(self, near: Path) -> tuple[Path, ...]:
+        """The roots a file lies under, deepest first."""
+        found = self._own.get(near)
+        if found is None:
+            text = str(near)
+            found = tuple(r for r in self.roots if text.startswith(str(r).rstrip(os.sep) + os.sep))
+            self._own[near] = found
+        return found
+
+    def _module_file(self, root: Path, head: str, relative: Path) -> Path | None:
+        """``root/relative.py`` or ``root/relative/__init__.py``, if it exists; a root's
+        top-level names are listed once, so a name it lacks costs no ``stat``."""
+        top = self._top.get(root)
+        if top is None:
+            try:
+                names = os.listdir(root)
+            except OSError:
+                names = []
+            top = frozenset(n[:-3] if n.endswith(".py") else n for n in names)
+            self._top[root] = top
+        if head not in top:
+            return None
+        return _module_file(root, relative)
+
+    # -- summaries ---------------------------------------------------------------------
+
+    def read(self, path: Path) -> bytes | None:
+        if path not in self._bytes:
+            try:
+                size = path.stat().st_size
+                self._bytes[path] = path.read_bytes() if size <= self.max_bytes else None
+            except OSError:
+                self._bytes[path] = None
+        return self._bytes[path]
+
+    def _module(self, module: str, path: Path) -> _Module | None:
+        entry = self._modules.get(path)
+        if entry is None:
+            data = self.read(path)
+            if data is None:
+                return None
+            entry = _Module(self, module, path, data)
+            self._modules[path] = entry
+        return entry
+
+    def _alive(self, entry: _Module) -> None:
+        """Keep at most `MAX_LIVE` parsed modules; the others are parsed again if asked."""
+        self._live[entry.path] = entry
+        self._live.move_to_end(entry.path)
+        while len(self._live) > MAX_LIVE:
+            _, oldest = self._live.popitem(last=False)
+            oldest.release()
+
+    def summary(self, module: str, near: Path | None = None) -> ModuleSummary | None:
+        """What the tree has asked of `module` so far; the module is read and parsed on
+        the first request (whatever the gate would say of it)."""
+        found = self.find(module, near)
+        entry = self._module(module, found[0]) if found is not None else None
+        if entry is None or entry.analysis() is None:
+            return None
+        return entry.summary
+
+    def member(
+        self, qualified: str, near: Path | None, used: set[tuple[str, str]], depth: int = 0
+    ) -> Member | None:
+        """What `qualified` is in the tree, as seen from the file `near`."""
+        from pinlint.extract.bindings import Member, MemberKind
+        from pinlint.extract.dataflow import imported
+
+        if depth > MAX_DEPTH or not qualified:
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = ".".join(parts[:cut])
+            found = self.find(module, near)
+            if found is not None:
+                break
+        else:
+            return None
+        path, ambiguous = found
+        rest = parts[cut:]
+        if not rest:
+            return Member(MemberKind.MODULE, module)
+        entry = self._module(module, path)
+        if entry is None or not entry.mentions(rest[0]):
+            return None  # the byte test: the module cannot define the name
+        export = entry.export(rest[0])
+        used.update(entry.dependencies())
+        drop = 2 if ambiguous else 1
+        if export is None:
+            for star in entry.star_imports():
+                found_member = self.member(".".join([star, *rest]), path, used, depth + 1)
+                if found_member is not None:
+                    return found_member
+            return None
+        kind, value = export
+        if kind == "import":
+            assert isinstance(value, str)
+            return self.member(".".join([value, *rest[1:]]), path, used, depth + 1)
+        if kind == "class":
+            assert isinstance(value, str)
+            defined = f"{entry.summary.module}.{rest[0]}"
+            self._classes[defined] = (entry, value, ambiguous)
+            if len(rest) == 1:
+                return Member(MemberKind.CLASS, defined, drop=drop - 1)
+            if len(rest) != 2:
+                return None
+            method = self.method(defined, rest[1], path, used, depth + 1)
+            if method is not None:
+                return Member(MemberKind.FUNCTION, qualified, function=method, drop=drop - 1)
+            values = self.class_attribute(defined, rest[1], path, used, depth + 1)
+            return Member(MemberKind.CONSTANT, qualified, values) if values is not None else None
+        if len(rest) != 1:
+            return None
+        if kind == "function":
+            function = cast("FunctionSummary", value)
+            return Member(MemberKind.FUNCTION, qualified, function=function, drop=drop - 1)
+        return Member(MemberKind.CONSTANT, qualified, imported(cast("tuple[object, ...]", value), drop))
+
+    def _class(
+        self, qualified: str, near: Path | None, used: set[tuple[str, str]], depth: int
+    ) -> tuple[_Module, str, bool] | None:
+        from pinlint.extract.bindings import MemberKind
+
+        if depth > MAX_DEPTH:
+            return None
+        member = self.member(qualified, near, used, depth)
+        if member is None or member.kind is not MemberKind.CLASS:
+            return None
+        return self._classes.get(member.qualified)
+
+    def method(
+        self, qualified: str, name: str, near: Path | None, used: set[tuple[str, str]], depth: int = 0
+    ) -> FunctionSummary | None:
+        """A method of a class of the tree, looked up through its bases."""
+        found = self._class(qualified, near, used, depth)
+        if found is None:
+            return None
+        entry, key, _ = found
+        summary = entry.method(key, name)
+        used.update(entry.dependencies())
+        if summary is not None:
+            return summary
+        for base in entry.bases(key):
+            summary = self.method(base, name, entry.path, used, depth + 1)
+            if summary is not None:
+                return summary
+        return None
+
+    def class_attribute(
+        self, qualified: str, name: str, near: Path | None, used: set[tuple[str, str]], depth: int = 0
+    ) -> tuple[object, ...] | None:
+        """An attribute of a class of the tree, looked up through its bases."""
+        from pinlint.extract.dataflow import imported
+
+        found = self._class(qualified, near, used, depth)
+        if found is None:
+            return None
+        entry, key, ambiguous = found
+        values = entry.attribute(key, name)
+        used.update(entry.dependencies())
+        if values is not None:
+            return imported(values, 2 if ambiguous else 1)
+        for base in entry.bases(key):
+            values = self.class_attribute(base, name, entry.path, used, depth + 1)
+            if values is not None:
+                return values
+        return None
+
+    # -- the gate ----------------------------------------------------------------------
+
+    def might_matter(self, source: bytes, shown: str) -> bool:
+        """Whether a file may call a wrapper of the tree (see the module docstring)."""
+        return self.view(shown).may_call_wrappers_bytes(source)
+
+    def _may_wrap(self, path: Path, depth: int = 0) -> bool:
+        """Whether the module in `path` names a sink or imports a module that may."""
+        from pinlint.extract.gate import might_matter as names_a_sink
+
+        known = self._wraps.get(path)
+        if known is not None:
+            return known
+        self._wraps[path] = False  # a cycle adds nothing
+        data = self.read(path)
+        result = False
+        if data is not None:
+            result = names_a_sink(data) or (
+                depth < MAX_DEPTH and self._imports_wrappers(data, path, depth + 1)
+            )
+        self._wraps[path] = result
+        return result
+
+    def _imports_wrappers(self, data: bytes, path: Path, depth: int) -> bool:
+        view = FileView(self, path)
+        for module in _imported_modules(data):
+            absolute = view.absolute(module) if module.startswith(".") else module
+            if absolute is None:
+                continue
+            found = self.find(absolute, path)
+            if found is not None:
+                target = found[0]
+                if self._may_wrap(target, depth):
+                    return True
+                if target.name == "__init__.py" and self._package_wraps(target.parent, depth):
+                    return True
+        return False
+
+    def _package_wraps(self, directory: Path, depth: int) -> bool:
+        """Whether any module of a package may define a wrapper."""
+        key = directory / "__package__"
+        known = self._wraps.get(key)
+        if known is not None:
+            return known
+        self._wraps[key] = False
+        result = False
+        for folder, subdirs, names in os.walk(directory):
+            subdirs[:] = sorted(d for d in subdirs if (Path(folder) / d / "__init__.py").is_file())
+            for name in sorted(names):
+                if name.endswith(".py") and self._may_wrap(Path(folder) / name, depth):
+                    result = True
+                    break
+            if result:
+                break
+        self._wraps[key] = result
+        return result
+
+    def view(self, shown: str) -> FileView:
+        return FileView(self, self.path_of(shown))
+
+
+class FileView:
+    """The tree as one file sees it (`pinlint.extract.dataflow.ProjectView`)."""
+
+    def __init__(self, project: ProjectIndex, path: Path) -> None:
+        self.project = project
+        self.path = path
+        named = project.module_name(path)
+        self.module_name: str | None = named[0] if named is not None else None
+        self.package = named[1] if named is not None else False
+        self.used: set[tuple[str, str]] = set()
+
+    def absolute(self, name: str) -> str | None:
+        if not name.startswith("."):
+            return name
+        if self.module_name is None:
+            return None
+        level = len(name) - len(name.lstrip("."))
+        parts = self.module_name.split(".")
+        if not self.package:
+            parts = parts[:-1]
+        if level > 1:
+            if level - 1 > len(parts):
+                return None
+            parts = parts[: len(parts) - (level - 1)]
+        rest = name[level:]
+        return ".".join([*parts, rest] if rest else parts) or None
+
+    def member(self, qualified: str) -> Member | None:
+        return self.project.member(qualified, self.path, self.used)
+
+    def method(self, class_qualified: str, name: str) -> FunctionSummary | None:
+        return self.project.method(class_qualified, name, self.path, self.used)
+
+    def class_attribute(self, class_qualified: str, name: str) -> tuple[object, ...] | None:
+        return self.project.class_attribute(class_qualified, name, self.path, self.used)
+
+
+    def may_call_wrappers(self, text: str) -> bool:
+        return self.may_call_wrappers_bytes(text.encode("utf-8", "surrogatepass"))
+
+    def may_call_wrappers_bytes(self, data: bytes) -> bool:
+        return self.project._imports_wrappers(data, self.path, 1)
+
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.used))
+
+
+class _Module:
+    """One module of the tree: read once, parsed when first asked about (and again
+    after `ProjectIndex` let it go), each member summarised once."""
+
+    def __init__(self, project: ProjectIndex, name: str, path: Path, data: bytes) -> None:
+        from pinlint.extract.summary import ModuleSummary
+
+        self.project = project
+        self.path = path
+        self.data = data
+        shown = project.shown(path)
+        own = digest(data)
+        self.own = (shown, own)
+        self.summary = ModuleSummary(name, shown, own, dependencies=(self.own,))
+        self.view = FileView(project, path)
+        self._analysis: ModuleAnalysis | None = None
+        self._failed = False
+        self._exports: dict[str, tuple[str, object] | None] = {}
+        self._running: set[tuple[str, ...]] = set()
+        self._stars: tuple[str, ...] | None = None
+
+    def mentions(self, name: str) -> bool:
+        if re.search(rb"\b" + re.escape(name.encode()) + rb"\b", self.data):
+            return True
+        return _STAR.search(self.data) is not None
+
+    def dependencies(self) -> set[tuple[str, str]]:
+        found = {self.own, *self.view.used}
+        self.summary.dependencies = tuple(sorted(found))
+        return found
+
+    def analysis(self) -> ModuleAnalysis | None:
+        if self._analysis is None and not self._failed:
+            import libcst as cst
+
+            from pinlint.extract.dataflow import ModuleAnalysis
+            from pinlint.extract.dialect import module_dialect
+            from pinlint.extract.visitor import collect
+
+            try:
+                encoding, _ = tokenize.detect_encoding(io.BytesIO(self.data).readline)
+                text = self.data.decode(encoding)
+                tree = cst.parse_module(text)
+                collected = collect(tree)
+                self._analysis = ModuleAnalysis(
+                    tree,
+                    collected,
+                    module_dialect(collected.imports, text),
+                    self.view,
+                    self.summary.module,
+                )
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # not Python, not decodable, or a bug: nothing known
+                self._failed = True
+                return None
+            self.project._alive(self)
+        return self._analysis
+
+    def release(self) -> None:
+        self._analysis = None
+
+    def _guarded(self, key: tuple[str, ...], compute: Callable[[ModuleAnalysis], object]) -> object:
+        """`compute(analysis)`, unless the same question is already being answered (a
+        cycle) or the module cannot be analysed: then None."""
+        if key in self._running:
+            return None
+        analysis = self.analysis()
+        if analysis is None:
+            return None
+        self._running.add(key)
+        try:
+            return compute(analysis)
+        except (KeyboardInterrupt, SystemExit, RecursionError):
+            raise
+        except Exception:  # a bug in pinlint: this member is not known
+            return None
+        finally:
+            self._running.discard(key)
+
+    def export(self, name: str) -> tuple[str, object] | None:
+        if name in self._exports:
+            return self._exports[name]
+        found = self._guarded(("export", name), lambda a: self._export(a, name))
+        if ("export", name) not in self._running:
+            self._exports[name] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
+
+    def _export(self, analysis: ModuleAnalysis, name: str) -> tuple[str, object] | None:
+        from pinlint.extract.summary import ClassSummary
+
+        export = analysis.export(name)
+        if export is None:
+            return None
+        kind, value = export
+        shown = self.summary.path
+        if kind == "function":
+            located = analysis.located_function(shown, cast("FunctionSummary", value))
+            self.summary.functions[name] = located
+            return kind, located
+        if kind == "constant":
+            assert isinstance(value, tuple)
+            values = analysis.located(shown, value)
+            self.summary.constants[name] = values
+            return kind, values
+        if kind == "class":
+            assert isinstance(value, str)
+            self.summary.classes[name] = ClassSummary(name, analysis.class_bases(value))
+            return kind, value
+        assert isinstance(value, str)
+        self.summary.imports[name] = value
+        return kind, value
+
+    def star_imports(self) -> tuple[str, ...]:
+        if self._stars is None:
+            if _STAR.search(self.data) is None:
+                self._stars = ()
+            else:
+                analysis = self.analysis()
+                self._stars = analysis.star_imports() if analysis is not None else ()
+                self.summary.star_imports = self._stars
+        return self._stars
+
+    def _class_summary(self, key: str) -> ClassSummary | None:
+        return self.summary.classes.get(key.rpartition(".")[2] if "." in key else key)
+
+    def bases(self, key: str) -> tuple[str, ...]:
+        cls = self._class_summary(key)
+        return cls.bases if cls is not None else ()
+
+    def method(self, key: str, name: str) -> FunctionSummary | None:
+        cls = self._class_summary(key)
+        if cls is not None and name in cls.methods:
+            return cls.methods[name]
+        shown = self.summary.path
+
+        def compute(analysis: ModuleAnalysis) -> FunctionSummary | None:
+            found = analysis.class_method(key, name)
+            return analysis.located_function(shown, found) if found is not None else None
+
+        found = cast("FunctionSummary | None", self._guarded(("method", key, name), compute))
+        if cls is not None and ("method", key, name) not in self._running:
+            cls.methods[name] = found
+        return found
+
+    def attribute(self, key: str, name: str) -> tuple[object, ...] | None:
+        cls = self._class_summary(key)
+        if cls is not None and name in cls.attributes:
+            return cls.attributes[name]
+        shown = self.summary.path
+
+        def compute(analysis: ModuleAnalysis) -> tuple[object, ...] | None:
+            values = analysis.class_attribute(key, name)
+            return analysis.located(shown, values) if values is not None else None
+
+        found = cast("tuple[object, ...] | None", self._guarded(("attribute", key, name), compute))
+        if cls is not None and ("attribute", key, name) not in self._running:
+            cls.attributes[name] = found
+        return found
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _package_root(directory: Path, memo: dict[Path, Path]) -> Path:
+    """The directory above the outermost package that holds `directory`."""
+    start = Path(os.path.abspath(directory))
+    known = memo.get(start)
+    if known is not None:
+        return known
+    current = start
+    while (current / "__init__.py").is_file() and current.parent != current:
+        current = current.parent
+    memo[start] = current
+    return current
+
+
+def _module_file(root: Path, relative: Path) -> Path | None:
+    candidate = root / relative.with_suffix(".py") if relative.name else None
+    if candidate is not None and candidate.is_file():
+        return candidate
+    package = root / relative / "__init__.py"
+    if package.is_file():
+        return package
+    return None
+
+
+def _imported_modules(data: bytes) -> list[str]:
+    """The modules a source imports, as written (relative ones with their dots); for
+    ``from X import a, b`` both ``X`` and ``X.a``, ``X.b`` (either may be a module)."""
+    out: list[str] = []
+    for match in _FROM.finditer(data):
+        module = match.group(1).decode("ascii", "replace")
+        out.append(module)
+        names = match.group(2).decode("ascii", "replace").strip("() \t\r\n\\")
+        for item in names.split(","):
+            name = item.split()[0] if item.split() else ""
+            if name.isidentifier():
+                out.append(f"{module}.{name}" if not module.endswith(".") else module + name)
+    for match in _IMPORT.finditer(data):
+        for item in match.group(1).decode("ascii", "replace").split(","):
+            words = item.split()
+            if words and all(p.isidentifier() for p in words[0].split(".")):
+                out.append(words[0])
+    return out
