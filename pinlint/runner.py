@@ -1,0 +1,390 @@
+"""How a run executes: which files come from the cache, which are analysed, and where.
+
+`api.lint_paths` discovers the files; `run` returns their results, in the order
+given. The work per file is `engine.lint_source`, which stays pure; around it:
+
+1. with the cache on (`pinlint.cache`), the parent looks every file up first; an
+   unchanged tree costs a stat per file (or a read and a hash), and never imports
+   the engine, so libcst and sqlglot are not even loaded;
+2. the remaining files are analysed in this process when they are small in total
+   (`POOL_MIN_BYTES`) or `jobs` is 1, else in a pool of worker processes (`fork`
+   where the platform has it). Each worker builds its shared state once, in the
+   pool's initializer: the configuration, its rule classes, the engine and its
+   compiled patterns, its own handle on the cache. Files are handed out in small
+   chunks, largest first, so that one big file does not finish last;
+3. every analysed file is stored in the cache by whoever analysed it, with the
+   dependencies it was computed from: the file itself and the modules named in
+   `FileResult.dependencies` (constants and wrappers the dataflow read).
+
+A worker that dies (a crash in native code, the out-of-memory killer) does not
+end the run: the unfinished files are retried in a fresh pool one file per task,
+then one at a time in a single worker, and a file that kills that worker gets a
+PIN905 diagnostic.
+
+Set PINLINT_STATS=1 to get one line on standard error saying how many files came
+from the cache, how many were analysed and with how many processes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pinlint.model import Confidence, Diagnostic, Effect, FileResult, Span
+
+if TYPE_CHECKING:
+    from pinlint.cache import Cache, Dependency
+    from pinlint.config import Config
+    from pinlint.project import ProjectIndex
+    from pinlint.rules.base import Rule
+
+Progress = Callable[[int, int], None]
+
+#: Below this many bytes to analyse, a pool costs more than it saves: starting
+#: workers that each import libcst and sqlglot (~0.3 s of CPU) is worth it from
+#: about a quarter of a megabyte of Python, the size of a few large modules.
+POOL_MIN_BYTES = 256 * 1024
+#: Files per task: small enough to balance the load, large enough to amortise a round trip.
+MAX_CHUNK = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    path: str  # as the file system knows it
+    shown: str  # as results report it
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    files: int
+    cached: int
+    analysed: int
+    processes: int
+
+
+def default_jobs() -> int:
+    """Every core this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def run(
+    files: Sequence[tuple[Path, str]],
+    config: Config,
+    cwd: Path,
+    progress: Progress | None = None,
+    project: ProjectIndex | None = None,
+) -> tuple[list[FileResult], Stats]:
+    """The results of `files` ((path, path as reported) pairs), in the same order.
+
+    `project` (the analysed tree, `pinlint.project`) goes to every worker; each
+    process fills its own memo of module summaries."""
+    total = len(files)
+    results: list[FileResult | None] = [None] * total
+    cache = _open_cache(config, cwd)
+    pending: list[int] = []
+    done = 0
+    for index, (path, shown) in enumerate(files):
+        hit = cache.lookup(path, shown) if cache is not None else None
+        if hit is None:
+            pending.append(index)
+            continue
+        results[index] = hit
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    tasks = [Task(str(files[i][0]), files[i][1]) for i in pending]
+    jobs = config_jobs(config)
+    processes = 1
+    sizes = [_size(t.path) for t in tasks] if jobs > 1 and len(tasks) > 1 else []
+    if not tasks:
+        pass  # everything came from the cache: the engine is not even imported
+    elif jobs == 1 or len(tasks) < 2 or sum(sizes) < POOL_MIN_BYTES:
+        worker = Worker(config, cache, project)
+        for index, task in zip(pending, tasks, strict=True):
+            results[index] = worker.analyse(task)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    else:
+        processes = min(jobs, len(tasks))
+        pool = _in_pool(
+            pending, tasks, sizes, config, cache, processes, done, total, progress, project
+        )
+        for index, result in pool:
+            results[index] = result
+    stats = Stats(total, total - len(tasks), len(tasks), processes)
+    if os.environ.get("PINLINT_STATS"):
+        print(
+            f"pinlint: stats files={stats.files} cached={stats.cached} "
+            f"analysed={stats.analysed} processes={stats.processes}",
+            file=sys.stderr,
+        )
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None], stats
+
+
+def config_jobs(config: Config) -> int:
+    jobs = getattr(config, "jobs", 0)
+    return jobs if jobs and jobs > 0 else default_jobs()
+
+
+def _open_cache(config: Config, cwd: Path) -> Cache | None:
+    if not getattr(config, "cache", False):
+        return None
+    from pinlint.cache import Cache
+
+    return Cache.for_config(config, cwd)
+
+
+# -- one file -------------------------------------------------------------------------
+
+
+class Worker:
+    """What analysing a file needs, built once per process."""
+
+    def __init__(
+        self, config: Config, cache: Cache | None, project: ProjectIndex | None = None
+    ) -> None:
+        from pinlint import engine  # libcst and sqlglot load here, not before
+
+        self.config = config
+        self.cache = cache
+        self.project = project
+        self.lint_source = engine.lint_source
+
+    def analyse(self, task: Task) -> FileResult:
+        from pinlint.cache import snapshot
+
+        started = time.time_ns()
+        try:
+            with open(task.path, "rb") as handle:
+                data = handle.read()
+                stat = os.fstat(handle.fileno())
+        except OSError as err:
+            reason = os.strerror(err.errno) if err.errno else str(err)
+            return unreadable(task.shown, reason, self.config)
+        if self.project is None:
+            result = self.lint_source(data, task.shown, self.config)
+        else:
+            result = self.lint_source(data, task.shown, self.config, self.project)
+        if self.cache is not None:
+            own = snapshot(self.cache.location(task.path), data, stat)
+            others = self.dependencies(own, result)
+            if others is not None:
+                self.cache.store(task.shown, (own, *others), started, result)
+        return result
+
+    def dependencies(self, own: Dependency, result: FileResult) -> list[Dependency] | None:
+        """The other files `result` was computed from, from `FileResult.dependencies`
+        ((path, content hash) pairs; the hash is `cache.digest` of what was read);
+        None when one of them is gone or no longer has that hash (then the result is
+        not cached: it was computed from content that is not there any more).
+
+        The dataflow may have read a module long before this file (its summaries are
+        memoised per process), so each one is read again here, and its stat is kept
+        only when it had been left alone for `cache.STABLE_NS` before that read;
+        otherwise the entry will hash it instead of trusting its stat."""
+        from pinlint.cache import STABLE_NS, Dependency, digest
+
+        assert self.cache is not None
+        found: list[Dependency] = []
+        for path, hashed in result.dependencies:
+            location = self.cache.location(path)
+            if location == own.location:
+                continue
+            read_at = time.time_ns()
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                    st = os.fstat(handle.fileno())
+            except OSError:
+                return None
+            if digest(data) != hashed:
+                return None
+            mtime = st.st_mtime_ns if read_at - st.st_mtime_ns >= STABLE_NS else -1
+            found.append(Dependency(location, hashed, st.st_size, mtime, st.st_ino))
+        return found
+
+
+def unreadable(path: str, reason: str, config: Config) -> FileResult:
+    """The result for a file that could not be read: PIN903, if enabled."""
+    rule = next((r for r in config.rules if r.code == "PIN903"), None)
+    if rule is None:
+        return FileResult(path, ())
+    return FileResult(
+        path, (_meta_diagnostic(rule, path, f"could not read the file: {reason}", config),)
+    )
+
+
+def _meta_diagnostic(rule: type[Rule], path: str, message: str, config: Config) -> Diagnostic:
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=message,
+        help=rule.help,
+        severity=rule.severity,
+        path=path,
+        span=Span(1, 1, 1, 1),
+        target=config.target,
+        effect=Effect.OK,
+        confidence=Confidence.HIGH,
+        tags=rule.tags,
+    )
+
+
+def _crashed(path: str, reason: str, config: Config) -> FileResult:
+    rule = next((r for r in config.rules if r.code == "PIN905"), None)
+    if rule is None:
+        return FileResult(path, ())
+    message = f"the process analysing this file died ({reason}); the file was not checked"
+    return FileResult(path, (_meta_diagnostic(rule, path, message, config),))
+
+
+# -- the pool -------------------------------------------------------------------------
+
+_WORKER: Worker | None = None
+
+
+def _initialize(config: Config, cache: Cache | None, project: ProjectIndex | None = None) -> None:
+    """Runs once in each worker process."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _die_with_parent()
+    _WORKER = Worker(config, cache, project)
+
+
+def _die_with_parent() -> None:
+    """Linux: end this worker when the parent dies (killed, not just interrupted),
+    instead of finishing its chunk for nobody. Elsewhere the worker stops at its
+    next task, when it finds the parent's pipe closed."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _analyse_chunk(tasks: list[Task]) -> list[FileResult]:
+    assert _WORKER is not None
+    return [_WORKER.analyse(task) for task in tasks]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _chunks(order: list[int], size: int) -> list[list[int]]:
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def _in_pool(
+    indices: list[int],
+    tasks: list[Task],
+    sizes: list[int],
+    config: Config,
+    cache: Cache | None,
+    processes: int,
+    done: int,
+    total: int,
+    progress: Progress | None,
+    project: ProjectIndex | None = None,
+) -> Iterable[tuple[int, FileResult]]:
+    """Yield (index, result) for every task, analysed by `processes` workers."""
+    order = sorted(range(len(tasks)), key=lambda i: -sizes[i])
+    size = max(1, min(MAX_CHUNK, len(tasks) // (processes * 8)))
+    remaining = order
+    for attempt, chunk_size in enumerate((size, 1)):
+        failed: list[int] = []
+        with ProcessPoolExecutor(
+            max_workers=min(processes, len(remaining)),
+            mp_context=_context(),
+            initializer=_initialize,
+            initargs=(config, cache, project),
+        ) as pool:
+            futures: dict[Future[list[FileResult]], list[int]] = {}
+            for chunk in _chunks(remaining, chunk_size):
+                futures[pool.submit(_analyse_chunk, [tasks[i] for i in chunk])] = chunk
+            try:
+                for future in as_completed(futures):
+                    chunk = futures[future]
+                    try:
+                        results = future.result()
+                    except BrokenProcessPool:
+                        failed += chunk
+                        continue
+                    for i, result in zip(chunk, results, strict=True):
+                        yield indices[i], result
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        if not failed:
+            return
+        remaining = sorted(failed, key=lambda i: -sizes[i])
+        if attempt == 1:
+            break
+    # Each of these killed a worker or shared a pool with one that did. One worker,
+    # one file at a time: a file that breaks it is the culprit; a new worker goes on.
+    yield from _one_by_one(remaining, indices, tasks, config, cache, done, total, progress, project)
+
+
+def _one_by_one(
+    remaining: list[int],
+    indices: list[int],
+    tasks: list[Task],
+    config: Config,
+    cache: Cache | None,
+    done: int,
+    total: int,
+    progress: Progress | None,
+    project: ProjectIndex | None = None,
+) -> Iterable[tuple[int, FileResult]]:
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for i in remaining:
+            if pool is None:
+                pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=_context(),
+                    initializer=_initialize,
+                    initargs=(config, cache, project),
+                )
+            try:
+                result = pool.submit(_analyse_chunk, [tasks[i]]).result()[0]
+            except BrokenProcessPool:
+                result = _crashed(tasks[i].shown, "it crashed or was killed", config)
+                pool.shutdown(wait=False)
+                pool = None
+            yield indices[i], result
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
