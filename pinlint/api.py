@@ -7,15 +7,17 @@ discovery and reading. Neither prints anything or knows about output formats.
 from __future__ import annotations
 
 import fnmatch
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
-from pinlint import engine
+from pinlint import runner
 from pinlint.config import Config
 from pinlint.files import discover
-from pinlint.model import Confidence, Diagnostic, Effect, FileResult, Span
+from pinlint.lambdas import with_lambda_handlers
+from pinlint.model import Diagnostic, FileResult
+from pinlint.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ def lint_source(
     source: str | bytes, path: str = "<string>.py", config: Config | None = None
 ) -> FileResult:
     """Check one file's content. `path` ending in `.sql` selects SQL; anything else is Python."""
+    from pinlint import engine  # not at import time: a cached run never needs it
+
     data = source.encode("utf-8") if isinstance(source, str) else source
     return engine.lint_source(data, path, config or Config())
 
@@ -48,20 +52,31 @@ def display_path(path: Path, root: Path) -> str:
         return absolute.as_posix()
 
 
-def lint_paths(paths: Sequence[Path], config: Config, root: Path | None = None) -> RunResult:
-    """Discover and check every `.py`/`.sql` file under `paths`; results sorted by path."""
+def lint_paths(
+    paths: Sequence[Path],
+    config: Config,
+    root: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Discover and check every `.py`/`.sql` file under `paths`; results sorted by path.
+
+    `progress`, when given, is called with (files done, files in total) as the run goes."""
     base = (root or Path.cwd()).resolve()
-    results = []
-    for path in discover(paths, config.excludes):
-        shown = display_path(path, base)
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            results.append(
-                _unreadable(shown, os.strerror(err.errno) if err.errno else str(err), config)
-            )
-            continue
-        results.append(_per_file_ignores(engine.lint_source(data, shown, config), config))
+    # PIN501 tells Lambda handlers apart; the deployment files that name them are read here.
+    config = with_lambda_handlers(config, paths, base)
+    files = [(path, display_path(path, base)) for path in discover(paths, config.excludes)]
+    if progress is not None and files:
+        progress(0, len(files))
+    # The modules of the checked tree: imported constants and wrappers (`pinlint.project`).
+    project = ProjectIndex.for_paths(
+        paths,
+        [path for path, _ in files],
+        display=partial(display_path, root=base),  # picklable, for worker processes
+        max_bytes=config.max_file_bytes,
+    )
+    # Cache, processes and the order of the work: `pinlint.runner`.
+    checked, _ = runner.run(files, config, Path.cwd(), progress, project)
+    results = [_per_file_ignores(result, config) for result in checked]
     results.sort(key=lambda r: r.path)
     return RunResult(tuple(results))
 
@@ -77,24 +92,4 @@ def _per_file_ignores(result: FileResult, config: Config) -> FileResult:
             off |= {r.code for r in select(select=selectors)}
     if not off:
         return result
-    return FileResult(result.path, tuple(d for d in result.diagnostics if d.code not in off))
-
-
-def _unreadable(path: str, reason: str, config: Config) -> FileResult:
-    rule = next((r for r in config.rules if r.code == "PIN903"), None)
-    if rule is None:
-        return FileResult(path, ())
-    diag = Diagnostic(
-        code=rule.code,
-        name=rule.name,
-        message=f"could not read the file: {reason}",
-        help=rule.help,
-        severity=rule.severity,
-        path=path,
-        span=Span(1, 1, 1, 1),
-        target=config.target,
-        effect=Effect.OK,
-        confidence=Confidence.HIGH,
-        tags=rule.tags,
-    )
-    return FileResult(path, (diag,))
+    return replace(result, diagnostics=tuple(d for d in result.diagnostics if d.code not in off))

@@ -17,9 +17,16 @@ import click
 from click.core import ParameterSource
 
 from pinlint import __version__
-from pinlint.api import lint_paths
-from pinlint.config import OPTIONS, ConfigError, convert, resolve
+from pinlint.api import RunResult, lint_paths
+from pinlint.baseline import Baseline, BaselineError
+from pinlint.baseline import load as load_baseline
+from pinlint.baseline import write as write_baseline_file
+from pinlint.config import OPTIONS, Config, ConfigError, convert, resolve
+from pinlint.gitdiff import ChangedLines, GitError, changed_lines
+from pinlint.model import Diagnostic
 from pinlint.rules import all_rules, by_code, lookup
+from pinlint.suppress import reveal
+from pinlint.triage import triage
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -46,10 +53,16 @@ def _config_options(func: Any) -> Any:
             func = click.option(
                 f"{flag}/--no-{option.key}", option.attr, default=None, help=option.help
             )(func)
-        else:  # codes, globs: repeatable, comma-separated
-            metavar = "CODES" if option.kind == "codes" else "GLOB"
+        elif option.kind == "version":
+            func = click.option(flag, option.attr, metavar=option.metavar, help=option.help)(func)
+        else:  # codes, globs, names: repeatable, comma-separated
             func = click.option(
-                flag, *option.aliases, option.attr, multiple=True, metavar=metavar, help=option.help
+                flag,
+                *option.aliases,
+                option.attr,
+                multiple=True,
+                metavar=option.metavar,
+                help=option.help,
             )(func)
     return func
 
@@ -74,7 +87,7 @@ def _cli_values(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif"]),
+    type=click.Choice(["text", "json", "sarif", "github", "gitlab"]),
     default="text",
     show_default=True,
     help="Output format.",
@@ -95,6 +108,43 @@ def _cli_values(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option(
+    "--no-suppress",
+    is_flag=True,
+    help="Ignore `# pinlint: ignore` comments and report every finding (for audits).",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only the findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings in FILE (a new baseline) and exit 0.",
+)
+@click.option(
+    "--diff-base",
+    metavar="REV",
+    help="Report only findings on lines changed since git revision REV (e.g. origin/main).",
+)
+@click.option(
+    "--statistics", is_flag=True, help="Print how many findings each rule has (text or json)."
+)
+@click.option(
+    "--fix",
+    "apply_fix",
+    is_flag=True,
+    help="Rewrite the safe, local cases of configuration findings in place, say what "
+    "changed, and report what remains.",
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print what --fix would change as a unified diff and write nothing.",
+)
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -106,11 +156,22 @@ def check(
     isolated: bool,
     exit_zero: bool,
     quiet: bool,
+    no_suppress: bool,
+    baseline_file: Path | None,
+    write_baseline: Path | None,
+    diff_base: str | None,
+    statistics: bool,
+    apply_fix: bool,
+    show_diff: bool,
     **params: Any,
 ) -> None:
     """Check PATHS (default: the current directory) for pinning SQL."""
-    from pinlint.report import REPORTERS, ReportContext
+    from pinlint.report import KEEPS_SUPPRESSED, REPORTERS, ReportContext
 
+    if statistics and fmt not in ("text", "json"):
+        raise click.UsageError("--statistics works with --format text or json")
+    if (apply_fix or show_diff) and write_baseline is not None:
+        raise click.UsageError("--fix and --diff cannot be combined with --write-baseline")
     for path in paths:
         if not path.exists():
             raise click.UsageError(f"{path}: no such file or directory")
@@ -119,8 +180,32 @@ def check(
         config = resolve(targets, _cli_values(ctx, params), config_file, isolated)
     except ConfigError as err:
         raise click.UsageError(str(err)) from None
-    result = lint_paths(targets, config)
-    diagnostics = result.diagnostics
+    baseline, changed = _new_only_inputs(targets[0], baseline_file, diff_base, write_baseline)
+    result = _run(targets, config, quiet)
+    if write_baseline is not None:
+        _write_baseline(write_baseline, result.diagnostics, no_suppress)
+        return
+    triaged = triage(
+        result.diagnostics,
+        Path.cwd(),
+        no_suppress=no_suppress,
+        baseline=baseline,
+        changed=changed,
+        diff_base=diff_base,
+    )
+    if show_diff:
+        sys.exit(EXIT_FINDINGS if _fix(triaged.shown, config, write=False) else EXIT_OK)
+    if apply_fix and _fix(triaged.shown, config, write=True):
+        result = _run(targets, config, quiet)  # report what remains
+        triaged = triage(
+            result.diagnostics,
+            Path.cwd(),
+            no_suppress=no_suppress,
+            baseline=baseline,
+            changed=changed,
+            diff_base=diff_base,
+        )
+    diagnostics = list(triaged.shown)
     context = ReportContext(
         root=Path.cwd(),
         rules=by_code(),
@@ -128,9 +213,20 @@ def check(
         files_checked=result.files_checked,
         target=config.target.value,
         quiet=quiet,
+        notes=triaged.notes,
+        new_findings=triaged.new,
     )
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    report = REPORTERS[fmt](diagnostics, context, color=color)
+    if statistics:
+        from pinlint.report import statistics as stats
+
+        report = (stats.render_json if fmt == "json" else stats.render_text)(diagnostics, context)
+    else:
+        given = list(triaged.everything) if fmt in KEEPS_SUPPRESSED else diagnostics
+        report = REPORTERS[fmt](given, context, color=color)
+    if fmt != "text" and not quiet:
+        for note in triaged.notes:  # never mixed into machine output
+            click.echo(f"pinlint: {note}" if not note.startswith(" ") else note, err=True)
     if output is not None:
         try:
             output.write_text(report, encoding="utf-8")
@@ -140,6 +236,183 @@ def check(
         click.echo(report, nl=False)
     if not exit_zero and any(config.fails(d.severity) for d in diagnostics):
         sys.exit(EXIT_FINDINGS)
+
+
+def _fix(diagnostics: Sequence[Diagnostic], config: Config, *, write: bool) -> int:
+    """Apply (`write`) or print as a diff the fixes of the shown findings; say what
+    changed, and why a file was left alone, on standard error. Returns how many
+    files changed (or would)."""
+    from pinlint.fix import fix_files
+
+    outcomes = fix_files(diagnostics, config, Path.cwd(), write=write)
+    changed = [o for o in outcomes if o.changed]
+    for outcome in outcomes:
+        if outcome.error is not None:
+            click.echo(f"pinlint: {outcome.shown}: {outcome.error}; left unchanged", err=True)
+        elif write:
+            for change in outcome.changes:
+                where = f"{change.path}:{change.line}: {change.code}"
+                click.echo(f"pinlint: fixed {where}: {change.description}", err=True)
+        else:
+            click.echo(outcome.diff(), nl=False)
+    count = sum(len(o.changes) for o in changed)
+    verb = "fixed" if write else "would fix"
+    click.echo(
+        f"pinlint: {verb} {count} finding{'s' if count != 1 else ''} "
+        f"in {len(changed)} file{'s' if len(changed) != 1 else ''}",
+        err=True,
+    )
+    return len(changed)
+
+
+def _run(targets: list[Path], config: Config, quiet: bool) -> RunResult:
+    """`lint_paths` with a progress bar on standard error when it is a terminal."""
+    from pinlint.progress import for_terminal
+
+    bar = for_terminal(enabled=not quiet)
+    try:
+        return lint_paths(targets, config, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _new_only_inputs(
+    start: Path, baseline_file: Path | None, diff_base: str | None, write_baseline: Path | None
+) -> tuple[Baseline | None, ChangedLines | None]:
+    """The baseline and the changed lines (in the repository holding `start`), read
+    before the run so that a bad file or revision stops it at once (exit 2)."""
+    if write_baseline is not None and (baseline_file is not None or diff_base is not None):
+        raise click.UsageError(
+            "--write-baseline records every current finding; "
+            "do not combine it with --baseline or --diff-base"
+        )
+    baseline = changed = None
+    try:
+        if baseline_file is not None:
+            baseline = load_baseline(baseline_file)
+        if diff_base is not None:
+            changed = changed_lines(diff_base, start if start.is_dir() else start.parent)
+    except (BaselineError, GitError) as err:
+        raise click.ClickException(str(err)) from None
+    return baseline, changed
+
+
+def _write_baseline(path: Path, diagnostics: Sequence[Diagnostic], no_suppress: bool) -> None:
+    active = (
+        reveal(diagnostics) if no_suppress else [d for d in diagnostics if d.suppressed is None]
+    )
+    try:
+        count = write_baseline_file(path, active, Path.cwd(), __version__)
+    except BaselineError as err:
+        raise click.ClickException(str(err)) from None
+    files = len({d.path for d in active})
+    click.echo(
+        f"pinlint: wrote {count} finding{'s' if count != 1 else ''} "
+        f"in {files} file{'s' if files != 1 else ''} to {path}",
+        err=True,
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "markdown"]),
+    help="Report format (default: markdown for an --output ending in .md, else html).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of standard output.",
+)
+@_config_options
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read settings from this file instead of discovering one.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
+    "--no-suppress",
+    is_flag=True,
+    help="Count findings suppressed by `# pinlint: ignore` comments like the others.",
+)
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    /,
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    output: Path | None,
+    config_file: Path | None,
+    isolated: bool,
+    no_suppress: bool,
+    **params: Any,
+) -> None:
+    """Write the audit report for PATHS: a document to read before adopting the proxy.
+
+    Totals per cause and per target, SQL versus configuration, the files and
+    functions with the most findings, how to fix each cause, and every finding.
+    Exits 0 whatever it finds."""
+    from datetime import datetime, timezone
+
+    from pinlint.progress import for_terminal
+    from pinlint.report import DOCS_BASE_URL
+    from pinlint.report import audit as audit_report
+
+    for path in paths:
+        if not path.exists():
+            raise click.UsageError(f"{path}: no such file or directory")
+    targets = list(paths) or [Path(".")]
+    try:
+        config = resolve(targets, _cli_values(ctx, params), config_file, isolated)
+    except ConfigError as err:
+        raise click.UsageError(str(err)) from None
+    if fmt is None:
+        fmt = "markdown" if output is not None and output.suffix.lower() == ".md" else "html"
+    bars: list[Any] = []
+
+    def progress() -> Any:
+        bar = for_terminal()
+        bars.append(bar)
+        return bar
+
+    try:
+        data = audit_report.collect(
+            targets,
+            config,
+            Path.cwd(),
+            version=__version__,
+            generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            docs_base_url=DOCS_BASE_URL,
+            no_suppress=no_suppress,
+            progress=progress,
+            command=" ".join(["pinlint audit", *(str(p) for p in paths)]),
+            project=(targets[0].resolve().name if len(targets) == 1 else None),
+        )
+    finally:
+        for bar in bars:
+            if bar is not None:
+                bar.close()
+    render = audit_report.render_markdown if fmt == "markdown" else audit_report.render_html
+    report = render(data)
+    if output is None:
+        click.echo(report, nl=False)
+        return
+    try:
+        output.write_text(report, encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"cannot write {output}: {err.strerror or err}") from None
+    found, files = len(data.problems), data.files_checked
+    click.echo(
+        f"pinlint: wrote the audit of {found} finding{'' if found == 1 else 's'} "
+        f"in {files} file{'' if files == 1 else 's'} to {output}",
+        err=True,
+    )
 
 
 @cli.command("rules")

@@ -9,6 +9,7 @@ and a field to `Config`.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -17,7 +18,7 @@ from typing import Any
 
 from pinlint.model import Dialect, Severity, Target
 from pinlint.rules import SelectionError, select
-from pinlint.rules.base import Rule
+from pinlint.rules.base import EXCLUDE_VARIABLE_SETS, Rule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,7 +55,8 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class Option:
     """One setting. `kind` is one of: choice, int, bool, codes (rule selectors),
-    globs (a list of glob patterns), map (glob -> rule selectors)."""
+    globs (a list of glob patterns), map (glob -> rule selectors), names (a list of
+    `choices`), version (a dotted version such as "1.21")."""
 
     key: str  # kebab-case, as in the config file and as `--key` on the command line
     kind: str
@@ -62,16 +64,47 @@ class Option:
     choices: tuple[str, ...] = ()
     cli: bool = True  # also a command-line option
     minimum: int | None = None
+    file: bool = True  # also a configuration-file key (False: command line only)
     aliases: tuple[str, ...] = ()  # more command-line spellings
 
     @property
     def attr(self) -> str:
         return self.key.replace("-", "_")
 
+    @property
+    def metavar(self) -> str:
+        """How `--help` shows the option's value."""
+        return {"codes": "CODES", "globs": "GLOB", "names": "NAME", "version": "X.Y"}.get(
+            self.kind, self.key.upper()
+        )
+
 
 OPTIONS: tuple[Option, ...] = (
     Option("target", "choice", "The proxy the code runs behind.", tuple(t.value for t in Target)),
-    Option("dialect", "choice", "SQL dialect of the database.", tuple(d.value for d in Dialect)),
+    Option(
+        "dialect",
+        "choice",
+        "SQL dialect for code whose driver imports do not tell (`mysql` also means MariaDB).",
+        tuple(d.value for d in Dialect),
+    ),
+    Option(
+        "pgbouncer-version",
+        "version",
+        "PgBouncer version (`--target pgbouncer`): which parameters and statements it tracks.",
+    ),
+    Option(
+        "max-prepared-statements",
+        "int",
+        "PgBouncer's `max_prepared_statements`; above 0 (1.21+) it tracks protocol-level "
+        "prepared statements.",
+        minimum=0,
+    ),
+    Option(
+        "session-pinning-filters",
+        "names",
+        "RDS Proxy session pinning filters (MySQL only): `SET` statements then do not pin.",
+        (EXCLUDE_VARIABLE_SETS,),
+    ),
     Option("select", "codes", "Only these rules: codes (PIN101), prefixes (PIN1), names, or ALL."),
     Option("extend-select", "codes", "Rules to enable on top of the selection (e.g. PIN901)."),
     Option("ignore", "codes", "Rules to turn off."),
@@ -97,6 +130,26 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "max-file-bytes", "int", "Larger files are reported by PIN904 and not checked.", minimum=1
     ),
+    Option(
+        "require-reason",
+        "bool",
+        "Suppression comments must give a reason (`-- why`); PIN909 reports those without.",
+    ),
+    Option(
+        "jobs",
+        "int",
+        "Worker processes; 0 uses every core, 1 checks in this process. Command line only: "
+        "the machine decides it, not the project.",
+        minimum=0,
+        file=False,
+    ),
+    Option(
+        "cache",
+        "bool",
+        "Reuse the results of unchanged files from `.pinlint_cache/` (next to the "
+        "configuration file, else in the current directory); `--no-cache` neither reads "
+        "nor writes it.",
+    ),
 )
 OPTIONS_BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -105,6 +158,9 @@ OPTIONS_BY_KEY = {o.key: o for o in OPTIONS}
 class Config:
     target: Target = Target.RDS_PROXY
     dialect: Dialect = Dialect.POSTGRES
+    pgbouncer_version: str = "1.21"
+    max_prepared_statements: int = 0
+    session_pinning_filters: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -114,6 +170,12 @@ class Config:
     fail_on: Severity = Severity.NOTE
     max_statement_bytes: int = 16384
     max_file_bytes: int = 2 * 1024 * 1024
+    require_reason: bool = False
+    jobs: int = 0
+    cache: bool = True
+    #: The Lambda handlers the project's deployment files name, as ``module.function``
+    #: (`pinlint.lambdas`): filled by `api.lint_paths`, never read from a file.
+    lambda_handlers: tuple[str, ...] = ()
     #: Where the settings came from (a file path), for messages; None for defaults/CLI only.
     source: str | None = field(default=None, compare=False)
     rules: tuple[type[Rule], ...] = field(default=(), compare=False, repr=False)
@@ -123,6 +185,30 @@ class Config:
         object.__setattr__(self, "rules", select(self.select, self.ignore, self.extend_select))
         for _, codes in self.per_file_ignores:
             select(ignore=codes)
+        self._check_target_settings()
+
+    def _check_target_settings(self) -> None:
+        """Settings that contradict the target or the dialect are usage errors."""
+        where = f"{self.source}: " if self.source else ""
+        if self.target is Target.PGBOUNCER and self.dialect is Dialect.MYSQL:
+            raise ConfigError(
+                f'{where}`dialect = "mysql"` cannot be used with `target = "pgbouncer"`: '
+                "PgBouncer pools PostgreSQL connections only"
+            )
+        if self.session_pinning_filters and self.dialect is Dialect.POSTGRES:
+            raise ConfigError(
+                f"{where}`session-pinning-filters`: {', '.join(self.session_pinning_filters)} "
+                "does not exist for PostgreSQL; RDS Proxy supports session pinning filters for "
+                'MySQL and MariaDB only. Remove it, or set `dialect = "mysql"`'
+            )
+        try:
+            parse_version(self.pgbouncer_version)
+        except ValueError as err:
+            raise ConfigError(f"{where}`pgbouncer-version`: {err}") from None
+
+    @property
+    def pgbouncer_version_tuple(self) -> tuple[int, ...]:
+        return parse_version(self.pgbouncer_version)
 
     @property
     def enabled_codes(self) -> frozenset[str]:
@@ -134,6 +220,16 @@ class Config:
 
     def fails(self, severity: Severity) -> bool:
         return SEVERITY_ORDER[severity] >= SEVERITY_ORDER[self.fail_on]
+
+
+_VERSION = re.compile(r"\d{1,3}(\.\d{1,3}){0,2}\Z")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """`"1.21"` -> `(1, 21)`; ValueError for anything else."""
+    if not isinstance(text, str) or not _VERSION.match(text.strip()):
+        raise ValueError(f'{text!r} is not a version such as "1.21"')
+    return tuple(int(part) for part in text.strip().split("."))
 
 
 def convert(option: Option, value: Any, where: str) -> Any:
@@ -157,6 +253,26 @@ def convert(option: Option, value: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise bad("true or false")
         return value
+    if option.kind == "version":
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            # 1.20 as a TOML number is 1.2: only a string keeps the version as written
+            raise bad('a quoted version string such as "1.21" (a number loses trailing zeros)')
+        try:
+            parse_version(value)
+        except ValueError:
+            raise bad('a version such as "1.21"') from None
+        return value.strip()
+    if option.kind == "names":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
+        names = [p.strip() for v in value for p in v.split(",") if p.strip()]
+        allowed = {c.upper(): c for c in option.choices}
+        unknown = [n for n in names if n.upper() not in allowed]
+        if unknown:
+            raise bad("a list of " + ", ".join(repr(c) for c in option.choices))
+        return tuple(dict.fromkeys(allowed[n.upper()] for n in names))
     if option.kind in ("codes", "globs"):
         if isinstance(value, str):
             value = [value]
@@ -185,8 +301,10 @@ def settings_from_table(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in table.items():
         option = OPTIONS_BY_KEY.get(key)
+        if option is not None and not option.file:
+            raise ConfigError(f"{where}: `{key}` is a command-line option only (`--{key}`)")
         if option is None:
-            known = ", ".join(sorted(OPTIONS_BY_KEY))
+            known = ", ".join(sorted(k for k, o in OPTIONS_BY_KEY.items() if o.file))
             raise ConfigError(f"{where}: unknown key `{key}`; known keys: {known}")
         out[option.attr] = convert(option, value, where)
     return out

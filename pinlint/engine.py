@@ -7,30 +7,58 @@ failure becomes a PIN9xx diagnostic; nothing here raises for bad input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from pinlint import suppress
+from pinlint.cache import digest
 from pinlint.config import Config
 from pinlint.extract import extract_python, might_matter
+from pinlint.flow import FunctionFlow
 from pinlint.model import (
+    CallSite,
     Confidence,
     Diagnostic,
+    Dialect,
     Effect,
     Extraction,
     FileResult,
     Origin,
     Problem,
+    Profile,
+    RelatedLocation,
     Span,
     SqlSite,
 )
-from pinlint.rules.base import MetaRule, Rule, RuleContext, SqlRule
+from pinlint.rules.base import (
+    CallRule,
+    FlowFinding,
+    FlowRule,
+    MetaRule,
+    Rule,
+    RuleContext,
+    SqlRule,
+)
 from pinlint.sql.statement import analyse, split_sql
+
+if TYPE_CHECKING:
+    from pinlint.project import FileView, ProjectIndex
 
 _SNIPPET = 200
 
 
-def lint_source(source: bytes, path: str, config: Config) -> FileResult:
-    """Check one file's content; `path` decides the language (`.sql` or Python)."""
+def lint_source(
+    source: bytes, path: str, config: Config, project: ProjectIndex | None = None
+) -> FileResult:
+    """Check one file's content; `path` decides the language (`.sql` or Python).
+
+    `project`, the analysed tree, answers for the constants and wrappers of the
+    modules a Python file imports (it reads them; this function does no I/O). The
+    result's `dependencies` are this file and every module whose summary was used.
+    """
+    view = project.view(path) if project is not None and not path.endswith(".sql") else None
     try:
-        diagnostics = list(_lint(source, path, config))
+        diagnostics = list(_lint(source, path, config, view))
     except Exception as err:  # a bug in pinlint: report it, keep the run going
         diagnostics = list(
             _meta(
@@ -39,11 +67,16 @@ def lint_source(source: bytes, path: str, config: Config) -> FileResult:
                 path,
             )
         )
-    unique = sorted(set(diagnostics), key=lambda d: d.sort_key)
-    return FileResult(path, tuple(unique))
+    # The message breaks ties (two findings from one site), so the order, and the
+    # occurrence numbers of baselines and fingerprints, do not depend on hashing.
+    unique = sorted(set(diagnostics), key=lambda d: (*d.sort_key, d.message))
+    dependencies = ((path, digest(source)), *(view.dependencies() if view is not None else ()))
+    return FileResult(path, suppress.apply(source, path, unique, config), dependencies)
 
 
-def _lint(source: bytes, path: str, config: Config) -> Iterator[Diagnostic]:
+def _lint(
+    source: bytes, path: str, config: Config, view: FileView | None = None
+) -> Iterator[Diagnostic]:
     if len(source) > config.max_file_bytes:
         if path.endswith(".sql") or might_matter(source):
             size = f"{len(source):,} bytes, over the {config.max_file_bytes:,}-byte limit"
@@ -54,16 +87,18 @@ def _lint(source: bytes, path: str, config: Config) -> Iterator[Diagnostic]:
             )
         return
     if path.endswith(".sql"):
-        extraction = _extract_sql(source, path)
-    elif might_matter(source):
-        extraction = extract_python(source, path)
+        extraction = _extract_sql(source, path, config.dialect)
+    elif might_matter(source) or (view is not None and view.may_call_wrappers_bytes(source)):
+        extraction = extract_python(source, path, view)
     else:
         return
     yield from _meta(config, extraction.problems, path)
     yield from check_sites(extraction.sites, config)
+    yield from check_flows(extraction.flows, config)
+    yield from check_calls(extraction.calls, config)
 
 
-def _extract_sql(source: bytes, path: str) -> Extraction:
+def _extract_sql(source: bytes, path: str, dialect: Dialect) -> Extraction:
     try:
         text = source.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -75,7 +110,7 @@ def _extract_sql(source: bytes, path: str) -> Extraction:
             )
         )
     sites = []
-    for start, end in split_sql(text):
+    for start, end in split_sql(text, dialect):
         span = _span_of(text, start, end)
         sites.append(
             SqlSite(
@@ -95,15 +130,27 @@ def _span_of(text: str, start: int, end: int) -> Span:
 
 def check_sites(sites: Iterable[SqlSite], config: Config) -> Iterator[Diagnostic]:
     """Run the enabled SQL rules over every statement of every site."""
-    ctx = RuleContext(config.target, config.dialect, config.max_statement_bytes)
-    sql_rules = [
-        r() for r in config.rules if issubclass(r, SqlRule) and r.applies_to(config.target)
-    ]
+    contexts = rule_contexts(config)
+    instances = [r() for r in config.rules if issubclass(r, SqlRule)]
+    # The rules with something to say on each profile (target and the site's dialect).
+    rules_for = {p: [r for r in instances if r.applies_to(p)] for p in Profile}
     meta = {r.code: r for r in config.rules if issubclass(r, MetaRule)}
+    # The values one argument may have (if/else) are sites at the same span: a rule
+    # reports the first that it finds something in, once.
+    reported: dict[tuple[str, Span, str, tuple[str, ...]], set[str]] = {}
     for site in sites:
+        ctx = contexts[site.dialect or config.dialect]
+        profile = ctx.profile
+        if profile is None:
+            continue  # MySQL code behind PgBouncer: that code does not go through it
+        earlier = reported.setdefault((site.path, site.span, site.sink, site.via), set())
+        found_here: set[str] = set()
+        sql_rules = [r for r in rules_for[profile] if r.code not in earlier]
         snippet = " ".join(site.text.split())[:_SNIPPET]
-        for stmt in analyse(site.text):
-            if stmt.parse_error and "PIN901" in meta:
+        # SQL passed to a wrapper: what the wrapper's own SQL pins is reported there.
+        own = _own_codes(site.callee_text, ctx, sql_rules) if site.callee_text is not None else ()
+        for stmt in analyse(site.text, ctx.dialect):
+            if stmt.parse_error and "PIN901" in meta and "PIN901" not in own:
                 message = (
                     f"sqlglot could not parse the statement ({stmt.parse_error}); "
                     "checked with the token-level fallback"
@@ -117,20 +164,161 @@ def check_sites(sites: Iterable[SqlSite], config: Config) -> Iterator[Diagnostic
                         message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
                         yield _diagnostic(meta["PIN905"], message, site, snippet, Effect.OK, config)
                     continue
+                if rule.code in own:
+                    continue
+                if findings:
+                    found_here.add(rule.code)
                 for finding in findings:
                     yield _diagnostic(
-                        type(rule), finding.message, site, snippet, finding.effect, config
+                        type(rule),
+                        finding.message + _via(site),
+                        site,
+                        snippet,
+                        finding.effect,
+                        config,
+                        help=type(rule).help_on(profile),
                     )
+        earlier |= found_here
+
+
+def _own_codes(text: str, ctx: RuleContext, rules: Iterable[SqlRule]) -> set[str]:
+    """The codes the rules find in `text` by itself (PIN901 for a parse error)."""
+    codes: set[str] = set()
+    for stmt in analyse(text, ctx.dialect):
+        if stmt.parse_error:
+            codes.add("PIN901")
+        for rule in rules:
+            try:
+                if any(True for _ in rule.check(stmt, ctx)):
+                    codes.add(rule.code)
+            except Exception:  # reported when the caller's SQL is checked
+                continue
+    return codes
+
+
+def _via(site: SqlSite) -> str:
+    """How a wrapper finding's message names the path to the sink."""
+    return f" (via {' → '.join(site.via)})" if site.via else ""
+
+
+def rule_contexts(config: Config) -> dict[Dialect, RuleContext]:
+    """What the rules may read, for code in each dialect."""
+    base = RuleContext(
+        config.target,
+        config.dialect,
+        config.max_statement_bytes,
+        pgbouncer_version=config.pgbouncer_version_tuple,
+        max_prepared_statements=config.max_prepared_statements,
+        session_pinning_filters=frozenset(config.session_pinning_filters),
+        lambda_handlers=config.lambda_handlers,
+    )
+    return {d: replace(base, dialect=d) for d in Dialect}
+
+
+def check_flows(flows: Iterable[FunctionFlow], config: Config) -> Iterator[Diagnostic]:
+    """Run the enabled flow rules over the control flow of every function given."""
+    instances = [r() for r in config.rules if issubclass(r, FlowRule)]
+    if not instances:
+        return
+    contexts = rule_contexts(config)
+    meta = {r.code: r for r in config.rules if issubclass(r, MetaRule)}
+    for flow in flows:
+        ctx = contexts[flow.dialect or config.dialect]
+        profile = ctx.profile
+        for rule in instances:
+            if not rule.applies_to(profile):
+                continue
+            try:
+                findings = list(rule.check(flow, ctx))
+            except Exception as err:  # one broken rule must not stop the others
+                if "PIN905" in meta:
+                    message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
+                    where = FlowFinding(message, flow.path, flow.span, flow.span.line)
+                    yield _diagnostic(meta["PIN905"], message, where, None, Effect.OK, config)
+                continue
+            for finding in findings:
+                snippet = finding.sql[:_SNIPPET] if finding.sql is not None else None
+                yield _diagnostic(
+                    type(rule),
+                    finding.message,
+                    finding,
+                    snippet,
+                    finding.effect,
+                    config,
+                    help=type(rule).help_on(profile),
+                )
+
+
+def check_calls(calls: Iterable[CallSite], config: Config) -> Iterator[Diagnostic]:
+    """Run the enabled call rules over every driver and framework configuration."""
+    instances = [r() for r in config.rules if issubclass(r, CallRule)]
+    if not instances:
+        return
+    contexts = rule_contexts(config)
+    meta = {r.code: r for r in config.rules if issubclass(r, MetaRule)}
+    for call in calls:
+        ctx = contexts[call.dialect or config.dialect]
+        profile = ctx.profile
+        for rule in instances:
+            if not rule.applies_to(profile) or (rule.callees and call.callee not in rule.callees):
+                continue
+            try:
+                findings = list(rule.check(call, ctx))
+            except Exception as err:  # one broken rule must not stop the others
+                if "PIN905" in meta:
+                    message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
+                    yield _diagnostic(meta["PIN905"], message, call, None, Effect.OK, config)
+                continue
+            for finding in findings:
+                diagnostic = _diagnostic(
+                    type(rule),
+                    finding.message,
+                    call,
+                    None,
+                    finding.effect,
+                    config,
+                    help=finding.help or type(rule).help_on(profile),
+                )
+                span, related = call.span, finding.related
+                if finding.span is not None and _within(finding.span, call.span):
+                    span = finding.span
+                elif finding.span is not None:  # in a module-level dict the call expands
+                    related = (RelatedLocation(call.path, finding.span, "set here"), *related)
+                if finding.span is None:
+                    related = (*related, *call.related)
+                if finding.fix is not None:
+                    fixable = f"{diagnostic.help}; `--fix` will {finding.fix.description}"
+                    diagnostic = replace(diagnostic, help=fixable)
+                yield replace(
+                    diagnostic,
+                    span=span,
+                    confidence=finding.confidence or call.confidence,
+                    related=related,
+                    fix=finding.fix,
+                )
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    return (outer.line, outer.col) <= (inner.line, inner.col) and (
+        inner.end_line,
+        inner.end_col,
+    ) <= (outer.end_line, outer.end_col)
 
 
 def _diagnostic(
-    rule: type[Rule], message: str, site: SqlSite, snippet: str, effect: Effect, config: Config
+    rule: type[Rule],
+    message: str,
+    site: SqlSite | FlowFinding | CallSite,
+    snippet: str | None,
+    effect: Effect,
+    config: Config,
+    help: str | None = None,
 ) -> Diagnostic:
     return Diagnostic(
         code=rule.code,
         name=rule.name,
         message=message,
-        help=rule.help,
+        help=help or rule.help,
         severity=rule.severity,
         path=site.path,
         span=site.span,

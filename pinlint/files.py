@@ -9,7 +9,9 @@ A file named explicitly on the command line is always checked.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -29,12 +31,18 @@ def _load_ignore(directory: Path) -> GitIgnoreSpec | None:
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
-    return any(
-        fnmatch.fnmatch(name, p)
-        or fnmatch.fnmatch(rel, p)
-        or fnmatch.fnmatch(rel, p.rstrip("/") + "/*")
-        for p in patterns
-    )
+    """Whether `name` or `rel` matches one of `patterns` (or `rel` is under one):
+    `fnmatch.fnmatch` against each, done with one compiled expression per side."""
+    by_name, by_path = _exclude_expressions(tuple(patterns))
+    return bool(by_name.match(os.path.normcase(name)) or by_path.match(os.path.normcase(rel)))
+
+
+@functools.lru_cache(maxsize=16)
+def _exclude_expressions(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    def either(globs: Sequence[str]) -> re.Pattern[str]:
+        return re.compile("|".join(fnmatch.translate(os.path.normcase(g)) for g in globs) or "(?!)")
+
+    return either(patterns), either([*patterns, *(p.rstrip("/") + "/*" for p in patterns)])
 
 
 def _is_virtualenv(path: Path) -> bool:

@@ -1,22 +1,36 @@
-"""Write docs/rules/*.md from the rules; `--check` fails when they are stale."""
+"""Write docs/rules/*.md and the README's generated tables from the rules and
+`config.OPTIONS`; `--check` fails when any of them is stale."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from pinlint.docs import config_markdown, generated_pages
+from pinlint.docs import config_markdown, generated_pages, verdicts_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "rules"
 README = ROOT / "README.md"
 START, END = "<!-- config-table:start -->", "<!-- config-table:end -->"
+VERDICTS_START, VERDICTS_END = "<!-- verdict-table:start -->", "<!-- verdict-table:end -->"
+
+
+def _replace_between(text: str, start: str, end: str, content: str) -> str:
+    if start not in text:
+        return text
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{content}{end}{tail}"
 
 
 def readme_with_config_table(text: str) -> str:
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n{config_markdown()}{END}{tail}"
+    return _replace_between(text, START, END, config_markdown())
+
+
+def readme_with_generated_tables(text: str) -> str:
+    """The README with its configuration and verdict tables regenerated."""
+    text = readme_with_config_table(text)
+    return _replace_between(text, VERDICTS_START, VERDICTS_END, verdicts_markdown())
 
 
 def main(argv: list[str]) -> int:
@@ -32,10 +46,10 @@ def main(argv: list[str]) -> int:
                 DOCS.mkdir(parents=True, exist_ok=True)
                 path.write_text(content, encoding="utf-8")
     readme = README.read_text(encoding="utf-8")
-    if START in readme and readme_with_config_table(readme) != readme:
-        stale.append("README.md (configuration table)")
+    if readme_with_generated_tables(readme) != readme:
+        stale.append("README.md (configuration or verdict table)")
         if not check:
-            README.write_text(readme_with_config_table(readme), encoding="utf-8")
+            README.write_text(readme_with_generated_tables(readme), encoding="utf-8")
     extra = (
         sorted(p.name for p in DOCS.glob("*.md") if p.name not in pages) if DOCS.exists() else []
     )

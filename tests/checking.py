@@ -10,7 +10,7 @@ from expectations import Expectations, parse, render_mismatch
 
 from pinlint.api import lint_source
 from pinlint.config import Config
-from pinlint.model import Diagnostic
+from pinlint.model import Diagnostic, Dialect, Target
 
 
 def config_for(exp: Expectations, **overrides: object) -> Config:
@@ -18,6 +18,16 @@ def config_for(exp: Expectations, **overrides: object) -> Config:
     kwargs: dict[str, object] = {}
     if "max-statement-bytes" in settings:
         kwargs["max_statement_bytes"] = int(settings["max-statement-bytes"])
+    if "target" in settings:
+        kwargs["target"] = Target(settings["target"])
+    if "dialect" in settings:
+        kwargs["dialect"] = Dialect(settings["dialect"])
+    if "pgbouncer-version" in settings:
+        kwargs["pgbouncer_version"] = settings["pgbouncer-version"]
+    if "max-prepared-statements" in settings:
+        kwargs["max_prepared_statements"] = int(settings["max-prepared-statements"])
+    if "session-pinning-filters" in settings:
+        kwargs["session_pinning_filters"] = tuple(settings["session-pinning-filters"].split(","))
     if "select" in settings:
         kwargs["select"] = tuple(settings["select"].split(","))
     kwargs.update(overrides)
@@ -44,3 +54,23 @@ def check_file(path: Path, **overrides: object) -> tuple[Expectations, list[Diag
     if exp.todo_ok or exp.todo_expect:
         pytest.xfail(f"known gaps: {sorted((exp.todo_ok + exp.todo_expect).elements())}")
     return exp, list(result.diagnostics)
+
+
+def check_project(directory: Path, **overrides: object) -> dict[str, list[Diagnostic]]:
+    """Check a directory as `pinlint check` does (one run, modules seeing each other)
+    and compare each Python file's findings with its own inline markers."""
+    from pinlint.api import lint_paths
+
+    config = Config(**{"cache": False, "jobs": 1, **overrides})  # type: ignore[arg-type]
+    result = lint_paths([directory], config, root=directory)
+    found = {f.path: list(f.diagnostics) for f in result.files}
+    mismatches = []
+    for path in sorted(directory.rglob("*.py")):
+        exp = parse(path)
+        shown = path.relative_to(directory).as_posix()
+        actual = Counter((location_line(d), d.code) for d in found.get(shown, []))
+        if actual != exp.expected:
+            mismatches.append(render_mismatch(path, actual, exp.expected))
+    if mismatches:
+        pytest.fail("\n\n".join(mismatches), pytrace=False)
+    return found

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pinlint.docs import generated_pages, rule_markdown
 from pinlint.rules import all_rules
-from pinlint.rules.base import DOC_SECTIONS, SqlRule
+from pinlint.rules.base import DOC_SECTIONS, CallRule, FlowRule, SqlRule
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +29,7 @@ def test_every_sql_rule_has_an_example_file_and_a_page() -> None:
     pages = generated_pages()
     for rule in all_rules():
         assert f"{rule.code}-{rule.name}.md" in pages
-        if issubclass(rule, SqlRule):
+        if issubclass(rule, (SqlRule, FlowRule, CallRule)):
             assert (ROOT / "rules" / f"{rule.code}-{rule.name}.py").is_file(), rule.code
             assert "## Examples" in rule_markdown(rule), rule.code
 

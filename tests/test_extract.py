@@ -108,7 +108,8 @@ def test_gate_skips_files_without_sink_names() -> None:
 def test_gate_knows_every_sink_name(name: str) -> None:
     assert might_matter(f"x.{name}('SET x = 1')\n".encode())
     assert might_matter(f"from somewhere import {name} as alias\n".encode())
-    assert might_matter(f"\u00e9{name}\u00e9 = 1\n".encode())  # non-ASCII neighbours
+    assert might_matter(f"\u00e9{name}('x')\n".encode())  # a non-ASCII neighbour
+    assert not might_matter(f"{name} = 1\n# {name} is a word\n".encode())  # not a call
     assert not might_matter(f"x.{name}_other('SET x = 1')\n".encode())
 
 

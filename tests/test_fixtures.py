@@ -8,7 +8,16 @@ import pytest
 from checking import check_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-FILES = sorted([*FIXTURES.glob("sql/*.sql"), *FIXTURES.glob("python/*.py")])
+FILES = sorted(
+    [
+        *FIXTURES.glob("sql/*.sql"),
+        *FIXTURES.glob("python/*.py"),
+        # one directory per target profile beyond RDS Proxy for PostgreSQL
+        *FIXTURES.glob("pgbouncer/*.py"),
+        *FIXTURES.glob("mysql/*.py"),
+        *FIXTURES.glob("mysql/*.sql"),
+    ]
+)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.name}")

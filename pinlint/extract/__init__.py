@@ -3,9 +3,13 @@
 Public API:
 
 * `might_matter(source)`: a byte-level gate; False only when the file cannot hold
-  a site, so the engine can skip parsing it (`pinlint.extract.gate`);
-* `extract_python(source, path)`: the sites and problems of one file
-  (`pinlint.extract.python`). It never raises and does not need the gate.
+  a site, so the engine can skip parsing it (`pinlint.extract.gate`). A file that
+  calls a wrapper of another module holds no sink name: `pinlint.project` has the
+  gate for those;
+* `extract_python(source, path, project=None)`: the sites and problems of one file
+  (`pinlint.extract.python`), the SQL followed through names, string building and
+  wrappers (`pinlint.extract.dataflow`), into the other modules of the analysed
+  tree when given its `project` view. It never raises and does not need the gate.
 
 The known drivers and ORMs are data in `pinlint.extract.drivers`.
 """

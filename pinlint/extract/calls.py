@@ -8,8 +8,8 @@ in `pinlint.extract.drivers`; this module only applies them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -25,9 +25,9 @@ from pinlint.extract.drivers import (
     function_confidence,
     lower,
 )
-from pinlint.extract.strings import Evaluated, Lookup, evaluate
+from pinlint.extract.strings import Evaluated, Kind, Lookup, Step, evaluate, variants
 from pinlint.extract.visitor import CallRecord, Collected, Imports, callee_parts
-from pinlint.model import HOLE, Confidence, Origin
+from pinlint.model import HOLE, Confidence, Dialect, Origin
 
 _PROC_ARGS_KEYWORDS = ("parameters", "params", "args")
 
@@ -42,10 +42,33 @@ class Candidate:
     origin: Origin
     confidence: Confidence
     sink: str
+    #: Where the text came from and where it went (constant definitions, the calls
+    #: of the wrappers it goes through), in order.
+    steps: tuple[Step, ...] = ()
+    #: For SQL passed to a wrapper: the wrappers, then the sink (``run()``, ``cursor.execute``).
+    via: tuple[str, ...] = ()
+    #: For SQL passed to a wrapper: the wrapper's own SQL, with the caller's part a HOLE.
+    callee_text: str | None = None
+    #: The dialect of the module holding the sink call, when it is another module.
+    dialect: Dialect | None = None
+    #: The sink call's confidence before lowering for the text's provenance.
+    base: Confidence | None = None
+    #: The value the text was evaluated to (one variant).
+    value: Evaluated | None = None
 
 
-def candidates(collected: Collected, lookup: Lookup | None = None) -> list[Candidate]:
-    """Every SQL string passed to a sink among the recorded calls."""
+#: Gives the lookup to evaluate one call's arguments with (its scope, its statement).
+LookupFor = Callable[[CallRecord], "Lookup | None"]
+
+
+def candidates(
+    collected: Collected, lookup: Lookup | None = None, *, context: LookupFor | None = None
+) -> list[Candidate]:
+    """Every SQL string passed to a sink among the recorded calls.
+
+    `lookup` evaluates what `evaluate` cannot; `context`, when given, gives one per
+    call instead (the dataflow's, which depends on where the call is).
+    """
     imports = collected.imports
     out: list[Candidate] = []
     for record in collected.name_calls:
@@ -54,14 +77,16 @@ def candidates(collected: Collected, lookup: Lookup | None = None) -> list[Candi
         if name.value in FUNCTIONS_BY_NAME or name.value in imports.aliases:
             found = _function_sink((name.value,), imports)
             if found is not None:
-                out.extend(_function_call(record, *found, imports, lookup))
+                here = context(record) if context is not None else lookup
+                out.extend(_function_call(record, *found, imports, here))
     for record in collected.attribute_calls:
+        here = context(record) if context is not None else lookup
         parts = callee_parts(record.call.func)
         found = _function_sink(parts, imports) if parts is not None else None
         if found is not None:
-            out.extend(_function_call(record, *found, imports, lookup))
+            out.extend(_function_call(record, *found, imports, here))
         else:
-            out.extend(_method_call(record, imports, lookup))
+            out.extend(_method_call(record, imports, here))
     return out
 
 
@@ -107,7 +132,7 @@ def _function_call(
     if value is None:
         return
     base = function_confidence(binding, db_import=imports.db_import)
-    yield _candidate(record, arg, value, sink.sink, base)
+    yield from _candidates(record, arg, value, sink.sink, base)
 
 
 def _method_call(
@@ -124,14 +149,15 @@ def _method_call(
         arg = argument(args, method.position, method.keywords)
         value = evaluate(arg, lookup) if arg is not None else None
         if arg is not None and value is not None:
-            yield _candidate(record, arg, value, method.sink, base)
+            yield from _candidates(record, arg, value, method.sink, base)
     elif method.shape is Shape.PROCNAME:
         arg = argument(args, method.position, method.keywords)
         value = evaluate(arg, lookup) if arg is not None else None
         if arg is not None and value is not None:
             holes = _proc_arguments(argument(args, 1, _PROC_ARGS_KEYWORDS))
-            text = f"SELECT {value.text}({holes})"
-            yield _candidate(record, arg, Evaluated(text, True, value.holes), method.sink, base)
+            yield from _candidates(
+                record, arg, value, method.sink, base, lambda t: f"SELECT {t}({holes})", True
+            )
     elif method.shape is Shape.DJANGO_EXTRA:
         select = argument(args, DJANGO_EXTRA_SELECT[1], (DJANGO_EXTRA_SELECT[0],))
         if isinstance(select, cst.Dict):
@@ -163,8 +189,7 @@ def _fragment(
     """
     value = evaluate(node, lookup)
     if value is not None:
-        wrapped = Evaluated(prefix + value.text, value.built, value.holes)
-        yield _candidate(record, node, wrapped, sink, base)
+        yield from _candidates(record, node, value, sink, base, lambda t: prefix + t)
 
 
 def _proc_arguments(node: cst.BaseExpression | None) -> str:
@@ -178,17 +203,55 @@ def _proc_arguments(node: cst.BaseExpression | None) -> str:
     return HOLE
 
 
-def _candidate(
-    record: CallRecord, node: cst.BaseExpression, value: Evaluated, sink: str, base: Confidence
-) -> Candidate:
-    return Candidate(
-        node=node,
-        owner=record.owner,
-        text=value.text,
-        origin=Origin.BUILT if value.built else Origin.LITERAL,
-        confidence=lower(base) if value.holes else base,
-        sink=sink,
-    )
+def _candidates(
+    record: CallRecord,
+    node: cst.BaseExpression,
+    value: Evaluated,
+    sink: str,
+    base: Confidence,
+    frame: Callable[[str], str] | None = None,
+    framed_is_built: bool = False,
+) -> Iterator[Candidate]:
+    """One candidate per variant of `value` that is known text.
+
+    `frame` puts the text in the statement the driver sends (``callproc``, Django's
+    ``extra`` fragments). A `Kind.CLAUSE` value (a ``text()`` object) is skipped: the
+    call that made it is the site.
+    """
+    for variant in variants(value):
+        if variant.opaque or variant.kind is Kind.CLAUSE:
+            continue
+        if frame is not None:
+            variant = replace(
+                variant, text=frame(variant.text), built=variant.built or framed_is_built
+            )
+        yield Candidate(
+            node=node,
+            owner=record.owner,
+            text=variant.text,
+            origin=origin_of(variant),
+            confidence=lower_by(base, variant.drop + (1 if variant.holes else 0)),
+            sink=sink,
+            steps=variant.steps,
+            base=base,
+            value=variant,
+        )
+
+
+def origin_of(value: Evaluated) -> Origin:
+    """How a text was obtained: imported > built > constant > literal."""
+    if value.origin is Origin.IMPORTED_CONSTANT:
+        return Origin.IMPORTED_CONSTANT
+    if value.built:
+        return Origin.BUILT
+    return value.origin or Origin.LITERAL
+
+
+def lower_by(confidence: Confidence, steps: int) -> Confidence:
+    """`confidence` lowered `steps` times (never below LOW)."""
+    for _ in range(steps):
+        confidence = lower(confidence)
+    return confidence
 
 
 def argument(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pinlint.model import Confidence
+from pinlint.model import Confidence, Dialect
 
 #: Keyword names under which the common entry points accept their SQL
 #: (DB-API ``operation``, psycopg ``query``, sqlite3 ``sql``, SQLAlchemy
@@ -104,6 +104,8 @@ FUNCTION_SINKS: tuple[FunctionSink, ...] = (
         "text", ("sqlalchemy", "sqlmodel"), "sqlalchemy.text", keywords=("text", *SQL_KEYWORDS)
     ),
     FunctionSink("RawSQL", ("django",), "django.RawSQL"),
+    # A DDL object exists to be executed (``conn.execute(DDL(...))``, ``event.listen``).
+    FunctionSink("DDL", ("sqlalchemy",), "sqlalchemy.DDL", keywords=("statement",)),
 )
 
 #: Importing any of these (or a submodule) makes ``.execute`` & co. HIGH confidence.
@@ -142,9 +144,159 @@ METHODS_BY_NAME: dict[str, MethodSink] = {m.method: m for m in METHOD_SINKS}
 FUNCTIONS_BY_NAME: dict[str, FunctionSink] = {f.name: f for f in FUNCTION_SINKS}
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigEntry:
+    """A function whose arguments decide what a driver sends on its own (PIN7xx):
+    connect functions, pools, engines, hook registration. `names` are the qualified
+    names the module's imports may resolve a callee to; `callee` is what rules see."""
+
+    callee: str
+    names: tuple[str, ...]
+    dialect: Dialect | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigMethod:
+    """``<receiver>.<method>(...)`` that configures a driver. The receiver's type is
+    unknown, so the call counts only in a module that imports one of `packages`, and
+    only with one of `keywords` given (None: with any argument)."""
+
+    method: str
+    callee: str
+    packages: tuple[str, ...]
+    dialect: Dialect | None = None
+    keywords: tuple[str, ...] | None = None
+
+
+_PG, _MY = Dialect.POSTGRES, Dialect.MYSQL
+CONFIG_ENTRIES: tuple[ConfigEntry, ...] = (
+    ConfigEntry(
+        "psycopg.connect",
+        ("psycopg.connect", "psycopg.Connection.connect", "psycopg.connection.Connection.connect"),
+        _PG,
+    ),
+    ConfigEntry(
+        "psycopg.AsyncConnection.connect",
+        ("psycopg.AsyncConnection.connect", "psycopg.connection_async.AsyncConnection.connect"),
+        _PG,
+    ),
+    ConfigEntry(
+        "psycopg_pool.ConnectionPool",
+        tuple(
+            f"psycopg_pool.{name}"
+            for name in (
+                "ConnectionPool",
+                "AsyncConnectionPool",
+                "NullConnectionPool",
+                "AsyncNullConnectionPool",
+            )
+        ),
+        _PG,
+    ),
+    ConfigEntry(
+        "psycopg.ServerCursor",
+        ("psycopg.ServerCursor", "psycopg.AsyncServerCursor"),
+        _PG,
+    ),
+    ConfigEntry("psycopg2.connect", ("psycopg2.connect", "psycopg2cffi.connect"), _PG),
+    ConfigEntry(
+        "psycopg2.pool",
+        ("psycopg2.pool.SimpleConnectionPool", "psycopg2.pool.ThreadedConnectionPool"),
+        _PG,
+    ),
+    ConfigEntry("asyncpg.connect", ("asyncpg.connect", "asyncpg.connection.connect"), _PG),
+    ConfigEntry(
+        "asyncpg.create_pool", ("asyncpg.create_pool", "asyncpg.pool.create_pool"), _PG
+    ),
+    ConfigEntry(
+        "sqlalchemy.create_engine",
+        (
+            "sqlalchemy.create_engine",
+            "sqlalchemy.engine.create_engine",
+            "sqlmodel.create_engine",
+            "sqlalchemy.ext.asyncio.create_async_engine",
+            "sqlalchemy.ext.asyncio.engine.create_async_engine",
+        ),
+    ),
+    ConfigEntry(
+        "sqlalchemy.event.listen",
+        (
+            "sqlalchemy.event.listen",
+            "sqlalchemy.event.listens_for",
+            "sqlalchemy.event.api.listen",
+            "sqlalchemy.event.api.listens_for",
+        ),
+    ),
+    ConfigEntry(
+        "django.connection_created",
+        (
+            "django.db.backends.signals.connection_created.connect",
+            "django.dispatch.receiver",
+            "django.dispatch.dispatcher.receiver",
+        ),
+    ),
+    ConfigEntry("pymysql.connect", ("pymysql.connect", "pymysql.Connect"), _MY),
+    ConfigEntry("MySQLdb.connect", ("MySQLdb.connect", "MySQLdb.Connect"), _MY),
+    ConfigEntry("aiomysql.connect", ("aiomysql.connect", "aiomysql.create_pool"), _MY),
+    ConfigEntry(
+        "mysql.connector.connect",
+        (
+            "mysql.connector.connect",
+            "mysql.connector.aio.connect",
+            "mysql.connector.pooling.MySQLConnectionPool",
+        ),
+        _MY,
+    ),
+)
+
+#: In order: a call is the first entry for its method whose packages the module
+#: imports and whose keywords it gives.
+CONFIG_METHODS: tuple[ConfigMethod, ...] = (
+    # mysql-connector `cnx.cursor(prepared=True)` (PIN707).
+    ConfigMethod(
+        "cursor",
+        "mysql.connector.connection.cursor",
+        ("mysql.connector",),
+        _MY,
+        ("prepared", "cursor_class"),
+    ),
+    # psycopg 2 and 3 `conn.cursor(name)`: a server-side cursor (PIN704).
+    ConfigMethod("cursor", "psycopg.Connection.cursor", ("psycopg",), _PG),
+    ConfigMethod("cursor", "psycopg2.connection.cursor", ("psycopg2", "psycopg2cffi"), _PG),
+    # psycopg 3 `execute(query, prepare=True)` (PIN702).
+    ConfigMethod("execute", "psycopg.Cursor.execute", ("psycopg",), _PG, ("prepare",)),
+    # asyncpg `Connection.prepare(query)` (PIN703).
+    ConfigMethod("prepare", "asyncpg.Connection.prepare", ("asyncpg",), _PG),
+    # SQLAlchemy streaming (PIN704).
+    ConfigMethod(
+        "execution_options",
+        "sqlalchemy.execution_options",
+        ("sqlalchemy", "sqlmodel"),
+        None,
+        ("stream_results", "yield_per"),
+    ),
+    ConfigMethod("yield_per", "sqlalchemy.yield_per", ("sqlalchemy", "sqlmodel")),
+)
+
+CONFIG_BY_NAME: dict[str, ConfigEntry] = {n: e for e in CONFIG_ENTRIES for n in e.names}
+#: The attribute names under which a configuring call is spelled (``psycopg.connect``,
+#: ``event.listens_for``, ``conn.cursor``): the traversal records these calls.
+CONFIG_ATTRIBUTES: frozenset[str] = frozenset(
+    {n.rpartition(".")[2] for n in CONFIG_BY_NAME} | {m.method for m in CONFIG_METHODS}
+)
+#: Module-level settings names that configure a framework (Django's `DATABASES`).
+SETTINGS_NAMES: frozenset[str] = frozenset({"DATABASES"})
+
+
 def sink_names() -> frozenset[str]:
     """Every identifier whose absence from a file proves it holds no SQL site."""
     return frozenset(METHODS_BY_NAME) | frozenset(FUNCTIONS_BY_NAME)
+
+
+def config_names() -> frozenset[str]:
+    """Every identifier whose absence (called, or aliased in an import) proves a file
+    configures no driver or framework; `SETTINGS_NAMES` are assigned, not called."""
+    return CONFIG_ATTRIBUTES
 
 
 def is_db_module(qualified: str) -> bool:

@@ -3,10 +3,16 @@
 Pipeline, cheapest first, each step only for what the previous one found:
 
 1. decode per PEP 263 (``tokenize.detect_encoding``);
-2. parse the whole module with libcst (the dominant cost);
-3. one iterative walk over the tree collecting imports and candidate calls
-   (`pinlint.extract.visitor`), no metadata providers;
-4. match calls to sinks and evaluate their string arguments (`pinlint.extract.calls`);
+2. parse with `ast` and cut out the statements that hold a candidate call
+   (`pinlint.extract.prepass`): usually none or a few;
+3. parse those with libcst (else the whole module, when `ast` rejects the source),
+   and walk them once collecting candidate calls (`pinlint.extract.visitor`), no
+   metadata providers;
+4. match calls to sinks and evaluate their string arguments (`pinlint.extract.calls`),
+   following names, string building and wrappers through the module (and, with a
+   `ProjectView`, the other modules of the analysed tree) when a sink's argument is
+   more than a literal (`pinlint.extract.dataflow`; the fast path of step 2 is then
+   left for the whole module);
 5. only if a site was found, compute the ranges of the reported strings and their
    statements (`pinlint.extract.positions`), in one partial code generation pass.
 
@@ -31,48 +37,107 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from pinlint.extract.calls import Candidate, candidates
+from pinlint.extract.config import configuration, needs_whole_module
+from pinlint.extract.dataflow import ModuleAnalysis, ProjectView, needs_bindings, span_of
 from pinlint.extract.dialect import module_dialect
 from pinlint.extract.positions import node_ranges
-from pinlint.extract.visitor import collect
-from pinlint.model import Dialect, Extraction, Problem, Span, SqlSite
+from pinlint.extract.prepass import Lines, locate
+from pinlint.extract.visitor import Imports, collect
+from pinlint.model import Dialect, Extraction, Problem, RelatedLocation, Span, SqlSite
 
 _START = Span(1, 1, 1, 1)
+#: Give libcst only the statements `prepass.locate` finds (False: always the whole
+#: module; the tests compare the two).
+FAST = True
 
 
-def extract_python(source: bytes, path: str) -> Extraction:
-    """Every SQL string literal that the code in `source` passes to a known sink.
+def extract_python(source: bytes, path: str, project: ProjectView | None = None) -> Extraction:
+    """Every SQL string that the code in `source` passes to a known sink.
 
     `path` is copied into the sites as given. Sites come sorted by span; spans use
     1-based lines and columns with an exclusive end column (see the module
-    docstring). Never raises: failures come back as `Extraction.problems`.
+    docstring). `project` answers for the other modules of the analysed tree
+    (imported constants and wrappers). Never raises: failures come back as
+    `Extraction.problems`.
     """
     try:
-        return _extract(source, path)
+        return _extract(source, path, project)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # also a pyo3 PanicException from the native parser
         return Extraction(problems=(Problem("internal", _one_line(exc), _START),))
 
 
-def _extract(source: bytes, path: str) -> Extraction:
+def _extract(source: bytes, path: str, project: ProjectView | None = None) -> Extraction:
     if not source.strip():
         return Extraction()
     text_or_problem = decode(source)
     if isinstance(text_or_problem, Problem):
         return Extraction(problems=(text_or_problem,))
+    located = locate(text_or_problem) if FAST else None
+    if located is not None and needs_whole_module(text_or_problem, located.imports):
+        located = None  # driver configuration: hooks, module-level dicts, settings
+    if located is not None and project is not None and project.may_call_wrappers(text_or_problem):
+        located = None  # calls to the tree's wrappers: they hold no sink name
+    if located is not None:
+        if not located.code:
+            return Extraction()
+        try:
+            pieces = cst.parse_module(located.code)
+        except cst.ParserSyntaxError:
+            pass  # the statements did not cut cleanly: parse the whole module
+        else:
+            cut = collect(pieces)
+            cut.imports = located.imports
+            if not needs_bindings(cut):  # literals only: nothing to follow
+                return _sites(pieces, text_or_problem, path, located.imports, located.lines)
     try:
         module = cst.parse_module(text_or_problem)
     except cst.ParserSyntaxError as exc:
         return Extraction(problems=(_syntax_problem(exc),))
+    return _sites(module, text_or_problem, path, project=project)
+
+
+def _sites(
+    module: cst.Module,
+    text: str,
+    path: str,
+    imports: Imports | None = None,
+    lines: Lines | None = None,
+    project: ProjectView | None = None,
+) -> Extraction:
+    """The sites of `module`: the whole file, or the statements `locate` cut out of
+    it (then with the file's `imports`, and `lines` to map positions back)."""
     collected = collect(module)
-    found = candidates(collected)
-    if not found:
-        return Extraction()
-    ranges = node_ranges(module, [n for c in found for n in (c.node, c.owner)])
-    dialect = module_dialect(collected.imports, text_or_problem)
+    if imports is not None:
+        collected.imports = imports
+    if lines is None:  # the whole module: follow names, building and wrappers
+        analysis = ModuleAnalysis(
+            module,
+            collected,
+            module_dialect(collected.imports, text),
+            project,
+            project.module_name if project is not None else None,
+        )
+        found = analysis.candidates()
+    else:
+        found = candidates(collected)
+    dependencies = project.dependencies() if project is not None else ()
+    configures = lines is None and needs_whole_module(text, collected.imports)
+    config = configuration(collected, module) if configures else None
+    if not found and config is None:
+        return Extraction(dependencies=dependencies)
+    wanted = [n for c in found for n in (c.node, c.owner)]
+    wanted += [s.node for c in found for s in c.steps if s.node is not None]
+    ranges = node_ranges(module, wanted + (config.nodes if config is not None else []))
+    if lines is not None:
+        ranges = {key: lines.range(where) for key, where in ranges.items()}
+    dialect = module_dialect(collected.imports, text)
     sites = [_site(c, ranges, path, dialect) for c in found]
     kept = sorted((s for s in sites if s is not None), key=lambda s: (s.span, s.sink))
-    return Extraction(sites=tuple(kept))
+    pairs = list(zip(found, sites, strict=True))
+    calls = config.build(ranges, path, dialect, pairs) if config is not None else ()
+    return Extraction(sites=tuple(kept), calls=calls, dependencies=dependencies)
 
 
 def decode(source: bytes) -> str | Problem:
@@ -100,8 +165,14 @@ def _site(
     where = ranges.get(id(candidate.node))
     if where is None:  # no syntactic range: cannot happen for string expressions
         return None
-    span = Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+    span = span_of(where)
     owner = ranges.get(id(candidate.owner))
+    related: list[RelatedLocation] = []
+    for step in candidate.steps:
+        if step.location is not None:
+            related.append(step.location)
+        elif step.node is not None and id(step.node) in ranges:
+            related.append(RelatedLocation(path, span_of(ranges[id(step.node)]), step.message))
     return SqlSite(
         path=path,
         span=span,
@@ -110,7 +181,10 @@ def _site(
         confidence=candidate.confidence,
         sink=candidate.sink,
         statement_line=owner.start.line if owner is not None else span.line,
-        dialect=dialect,
+        related=tuple(related),
+        dialect=candidate.dialect or dialect,
+        via=candidate.via,
+        callee_text=candidate.callee_text,
     )
 
 

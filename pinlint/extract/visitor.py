@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from pinlint.extract.drivers import FUNCTIONS_BY_NAME, METHODS_BY_NAME, is_db_module
+from pinlint.extract.drivers import (
+    CONFIG_ATTRIBUTES,
+    FUNCTIONS_BY_NAME,
+    METHODS_BY_NAME,
+    is_db_module,
+)
 
 #: Nodes whose first line is where a suppression comment for code inside them goes.
 OWNER_TYPES: tuple[type[cst.CSTNode], ...] = (
@@ -193,6 +198,15 @@ class Collected:
     attribute_calls: list[CallRecord] = field(default_factory=list)
     #: ``<name>(...)``: a function sink only if `imports` says so (known at the end).
     name_calls: list[CallRecord] = field(default_factory=list)
+    #: ``<expr>.<name>(...)`` where ``<name>`` may configure a driver or framework
+    #: (``psycopg.connect``, ``conn.cursor``; `drivers.CONFIG_ATTRIBUTES`), with or
+    #: without arguments; bare-name ones are among `name_calls`.
+    config_calls: list[CallRecord] = field(default_factory=list)
+    #: Every function and class definition (connect hooks, connection classes).
+    definitions: list[cst.FunctionDef | cst.ClassDef] = field(default_factory=list)
+    #: ``<expr>.<name>(...)`` with arguments, ``<name>`` not a sink name: calls that
+    #: may go to a project function wrapping a sink (`pinlint.extract.dataflow`).
+    method_calls: list[CallRecord] = field(default_factory=list)
 
 
 def collect(module: cst.Module) -> Collected:
@@ -215,8 +229,16 @@ def collect(module: cst.Module) -> Collected:
             if type(func) is cst.Attribute:
                 if func.attr.value in method_or_function:
                     out.attribute_calls.append(CallRecord(node, owner))
+                else:
+                    out.method_calls.append(CallRecord(node, owner))
             elif type(func) is cst.Name:
                 out.name_calls.append(CallRecord(node, owner))
+        if type(node) is cst.Call:
+            func = node.func
+            if type(func) is cst.Attribute and func.attr.value in CONFIG_ATTRIBUTES:
+                out.config_calls.append(CallRecord(node, owner))
+        elif type(node) is cst.FunctionDef or type(node) is cst.ClassDef:
+            out.definitions.append(node)
         for name in info.fields:
             value = getattr(node, name)
             if isinstance(value, cst.CSTNode):
