@@ -286,6 +286,12 @@ CONFIG_ATTRIBUTES: frozenset[str] = frozenset(
 )
 #: Module-level settings names that configure a framework (Django's `DATABASES`).
 SETTINGS_NAMES: frozenset[str] = frozenset({"DATABASES"})
+#: Attribute names that may start a transaction (``session.begin``, ``conn.autocommit``,
+#: ``psycopg2.connect``, ``conn.transaction``): the traversal records where they occur,
+#: so that PIN501 models only the functions holding one (`pinlint.extract.flow`).
+TRANSACTION_ATTRIBUTES: frozenset[str] = frozenset(
+    {"begin", "connect", "autocommit", "transaction"}
+)
 
 
 def sink_names() -> frozenset[str]:

@@ -28,7 +28,9 @@ fixture and rule example and checks that no result changes.
 Driver and framework configuration (the PIN7xx rules) passes the same way: its
 entry points (`drivers.config_names`: ``connect``, ``create_pool``, ``create_engine``,
 ``listens_for``, ``cursor``, ...) are called or aliased like sinks, and a Django
-settings module assigns ``DATABASES`` at the start of a line.
+settings module assigns ``DATABASES`` at the start of a line. So does transaction code
+(PIN501): ``session.begin()`` may be all there is of it in a file
+(`drivers.TRANSACTION_ATTRIBUTES`).
 
 The gate answers for the file's own sites. Whatever reads other modules (constants
 imported from them, wrappers defined there) must read them whatever their gate says.
@@ -41,9 +43,15 @@ import io
 import re
 import tokenize
 
-from pinlint.extract.drivers import SETTINGS_NAMES, config_names, sink_names
+from pinlint.extract.drivers import (
+    SETTINGS_NAMES,
+    TRANSACTION_ATTRIBUTES,
+    config_names,
+    sink_names,
+)
 
-_WORDS = "|".join(re.escape(name) for name in sorted(sink_names() | config_names()))
+_NAMES = sink_names() | config_names() | TRANSACTION_ATTRIBUTES
+_WORDS = "|".join(re.escape(name) for name in sorted(_NAMES))
 #: A module-level assignment of a framework setting (Django's ``DATABASES = {``).
 _SETTINGS_RE = re.compile(
     rb"^(?:" + b"|".join(re.escape(n.encode("ascii")) for n in sorted(SETTINGS_NAMES)) + rb")"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import io
 import tokenize
+from dataclasses import replace
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -40,6 +41,7 @@ from pinlint.extract.calls import Candidate, candidates
 from pinlint.extract.config import configuration, needs_whole_module
 from pinlint.extract.dataflow import ModuleAnalysis, ProjectView, needs_bindings, span_of
 from pinlint.extract.dialect import module_dialect
+from pinlint.extract.flow import function_flows
 from pinlint.extract.positions import node_ranges
 from pinlint.extract.prepass import Lines, locate
 from pinlint.extract.visitor import Imports, collect
@@ -61,7 +63,7 @@ def extract_python(source: bytes, path: str, project: ProjectView | None = None)
     `Extraction.problems`.
     """
     try:
-        return _extract(source, path, project)
+        return _with_flows(_extract(source, path, project), source, path)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # also a pyo3 PanicException from the native parser
@@ -138,6 +140,16 @@ def _sites(
     pairs = list(zip(found, sites, strict=True))
     calls = config.build(ranges, path, dialect, pairs) if config is not None else ()
     return Extraction(sites=tuple(kept), calls=calls, dependencies=dependencies)
+
+
+def _with_flows(extraction: Extraction, source: bytes, path: str) -> Extraction:
+    """`extraction` with the control flow of the functions that may open a
+    transaction (PIN501), which `pinlint.extract.flow` parses on their own."""
+    if extraction.problems or not source.strip():
+        return extraction
+    text = decode(source)
+    flows = function_flows(text, path) if isinstance(text, str) else ()
+    return replace(extraction, flows=flows) if flows else extraction
 
 
 def decode(source: bytes) -> str | Problem:

@@ -25,6 +25,7 @@ from pinlint.extract.drivers import (
     CONFIG_ATTRIBUTES,
     FUNCTIONS_BY_NAME,
     METHODS_BY_NAME,
+    TRANSACTION_ATTRIBUTES,
     is_db_module,
 )
 
@@ -207,6 +208,9 @@ class Collected:
     #: ``<expr>.<name>(...)`` with arguments, ``<name>`` not a sink name: calls that
     #: may go to a project function wrapping a sink (`pinlint.extract.dataflow`).
     method_calls: list[CallRecord] = field(default_factory=list)
+    #: ``<expr>.<name>``, called or not, where ``<name>`` may start a transaction
+    #: (`drivers.TRANSACTION_ATTRIBUTES`), with its statement (`pinlint.extract.flow`).
+    transaction_attributes: list[tuple[cst.Attribute, cst.CSTNode]] = field(default_factory=list)
 
 
 def collect(module: cst.Module) -> Collected:
@@ -239,6 +243,8 @@ def collect(module: cst.Module) -> Collected:
                 out.config_calls.append(CallRecord(node, owner))
         elif type(node) is cst.FunctionDef or type(node) is cst.ClassDef:
             out.definitions.append(node)
+        elif type(node) is cst.Attribute and node.attr.value in TRANSACTION_ATTRIBUTES:
+            out.transaction_attributes.append((node, owner))
         for name in info.fields:
             value = getattr(node, name)
             if isinstance(value, cst.CSTNode):
