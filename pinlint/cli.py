@@ -82,6 +82,24 @@ def _cli_values(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _run_options(func: Any) -> Any:
+    """The options `check` and `audit` share: where to write, and which settings apply."""
+    func = click.option("--isolated", is_flag=True, help="Ignore every configuration file.")(func)
+    func = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Read settings from this file instead of discovering one.",
+    )(func)
+    func = _config_options(func)
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to FILE instead of standard output.",
+    )(func)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -92,20 +110,7 @@ def _cli_values(ctx: click.Context, params: dict[str, Any]) -> dict[str, Any]:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE instead of standard output.",
-)
-@_config_options
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read settings from this file instead of discovering one.",
-)
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@_run_options
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option(
@@ -322,20 +327,7 @@ def _write_baseline(path: Path, diagnostics: Sequence[Diagnostic], no_suppress: 
     type=click.Choice(["html", "markdown"]),
     help="Report format (default: markdown for an --output ending in .md, else html).",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to FILE instead of standard output.",
-)
-@_config_options
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read settings from this file instead of discovering one.",
-)
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@_run_options
 @click.option(
     "--no-suppress",
     is_flag=True,

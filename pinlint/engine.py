@@ -342,16 +342,4 @@ def _meta(config: Config, problems: Iterable[Problem], path: str) -> Iterator[Di
         rule = by_kind.get(problem.kind)
         if rule is None:
             continue
-        yield Diagnostic(
-            code=rule.code,
-            name=rule.name,
-            message=problem.message,
-            help=rule.help,
-            severity=rule.severity,
-            path=path,
-            span=problem.span,
-            target=config.target,
-            effect=Effect.OK,
-            confidence=Confidence.HIGH,
-            tags=rule.tags,
-        )
+        yield rule.diagnostic_at(problem.message, path, problem.span, config.target)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinlint.model import Confidence, Diagnostic, Effect, FileResult, Span
+from pinlint.model import Diagnostic, FileResult, Span
 
 if TYPE_CHECKING:
     from pinlint.cache import Cache, Dependency
@@ -229,19 +229,7 @@ def unreadable(path: str, reason: str, config: Config) -> FileResult:
 
 
 def _meta_diagnostic(rule: type[Rule], path: str, message: str, config: Config) -> Diagnostic:
-    return Diagnostic(
-        code=rule.code,
-        name=rule.name,
-        message=message,
-        help=rule.help,
-        severity=rule.severity,
-        path=path,
-        span=Span(1, 1, 1, 1),
-        target=config.target,
-        effect=Effect.OK,
-        confidence=Confidence.HIGH,
-        tags=rule.tags,
-    )
+    return rule.diagnostic_at(message, path, Span(1, 1, 1, 1), config.target)
 
 
 def _crashed(path: str, reason: str, config: Config) -> FileResult:

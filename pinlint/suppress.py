@@ -39,7 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from pinlint.model import Confidence, Diagnostic, Effect, Span
+from pinlint.model import Diagnostic, Effect, Span
 
 if TYPE_CHECKING:
     from pinlint.config import Config
@@ -459,19 +459,7 @@ def _span(comment: Comment) -> Span:
 
 
 def _meta(rule: type[Rule], message: str, path: str, span: Span, config: Config) -> Diagnostic:
-    return Diagnostic(
-        code=rule.code,
-        name=rule.name,
-        message=message,
-        help=rule.help,
-        severity=rule.severity,
-        path=path,
-        span=span,
-        target=config.target,
-        effect=Effect.OK,
-        confidence=Confidence.HIGH,
-        tags=rule.tags,
-    )
+    return rule.diagnostic_at(message, path, span, config.target)
 
 
 def reveal(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -46,7 +46,7 @@ from typing import Protocol
 
 import libcst as cst
 
-from pinlint.extract.building import Builder, Mapping, Seq, bound_names
+from pinlint.extract.building import Builder, Mapping, Seq, bound_names, comprehension_targets
 from pinlint.extract.strings import (
     OPAQUE,
     Evaluated,
@@ -294,7 +294,9 @@ class Bindings:
             if "staticmethod" in decorators:
                 child.method = MethodKind.STATIC
             else:
-                child.method = MethodKind.CLASS if "classmethod" in decorators else MethodKind.INSTANCE
+                child.method = (
+                    MethodKind.CLASS if "classmethod" in decorators else MethodKind.INSTANCE
+                )
                 positional = [p for p, kind in params if kind in _POSITIONAL]
                 child.receiver = positional[0].name.value if positional else None
         self._scan_suite(stmt.body, child)
@@ -352,7 +354,9 @@ class Bindings:
             module += _dotted(node.module)
         prefix = module if module.endswith(".") else module + "."
         for alias in node.names:
-            out.append((alias.evaluated_alias or alias.evaluated_name, prefix + alias.evaluated_name))
+            out.append(
+                (alias.evaluated_alias or alias.evaluated_name, prefix + alias.evaluated_name)
+            )
         return out
 
     def absolute(self, name: str) -> str | None:
@@ -430,7 +434,9 @@ class Bindings:
                 if found is None:
                     return None
                 if current is not scope and current.kind is ScopeKind.FUNCTION:
-                    found = tuple(_without_markers(v) for v in found)  # another function's parameters
+                    found = tuple(
+                        _without_markers(v) for v in found
+                    )  # another function's parameters
                 return self._resolved(found) if resolve else found
             current, here = current.parent, None
         for star in self.imports.star_modules:
@@ -529,7 +535,9 @@ class Bindings:
         for value in heads:
             if isinstance(value, Ref) and value.kind in (RefKind.MODULE, RefKind.IMPORT):
                 target = value.target + "." + ".".join(rest)
-                out.extend(self._import_values(target) if resolve else (Ref(RefKind.IMPORT, target),))
+                out.extend(
+                    self._import_values(target) if resolve else (Ref(RefKind.IMPORT, target),)
+                )
             elif isinstance(value, Ref) and value.kind is RefKind.RESULT:
                 if not resolve:
                     out.append(SKIPPED)
@@ -660,7 +668,7 @@ class Bindings:
             if isinstance(node, cst.Lambda):
                 hidden = hidden | {p.name.value for p, _ in _parameters(node.params)}
             elif isinstance(node, _COMPREHENSIONS):
-                hidden = hidden | _comprehension_targets(node.for_in)
+                hidden = hidden | comprehension_targets(node.for_in)
             info = _type_info(type(node))
             for name in info.fields:
                 if compound and node is owner and name in _COMPOUND_BODIES:
@@ -1051,7 +1059,11 @@ class _Run:
         if current is None and isinstance(target, cst.Name):
             found = self.bindings.name_values(self.scope, target.value, env)
             current = found if found is not None else None
-        if isinstance(operator, cst.AddAssign) and current and any(isinstance(v, Seq) for v in current):
+        if (
+            isinstance(operator, cst.AddAssign)
+            and current
+            and any(isinstance(v, Seq) for v in current)
+        ):
             extra = self.value(node.value, env)
             grown: list[object] = []
             for value in current:
@@ -1142,7 +1154,9 @@ def _may_be_a_class(func: cst.BaseExpression, scope: Scope) -> bool:
     if not isinstance(head, cst.Name):
         return False
     method = method_scope(scope)
-    return not (method is not None and isinstance(func, cst.Attribute) and head.value == method.receiver)
+    return not (
+        method is not None and isinstance(func, cst.Attribute) and head.value == method.receiver
+    )
 
 
 def _decorator_name(decorator: cst.Decorator) -> str:
@@ -1175,15 +1189,6 @@ def _source(target: cst.Attribute) -> str:
     return f"{_dotted(target.value)}.{target.attr.value}"
 
 
-def _comprehension_targets(for_in: cst.CompFor) -> frozenset[str]:
-    names: set[str] = set()
-    current: cst.CompFor | None = for_in
-    while current is not None:
-        names |= bound_names(current.target)
-        current = current.inner_for_in
-    return frozenset(names)
-
-
 def _pattern_names(pattern: cst.MatchPattern) -> set[str]:
     """The names a ``case`` pattern captures."""
     out: set[str] = set()
@@ -1197,7 +1202,9 @@ def _pattern_names(pattern: cst.MatchPattern) -> set[str]:
         info = _type_info(type(node))
         for name in info.fields:
             value = getattr(node, name)
-            if isinstance(value, cst.MatchPattern | cst.MatchSequenceElement | cst.MatchMappingElement):
+            if isinstance(
+                value, cst.MatchPattern | cst.MatchSequenceElement | cst.MatchMappingElement
+            ):
                 stack.append(value)
             elif isinstance(value, (list, tuple)):
                 stack.extend(
@@ -1215,7 +1222,9 @@ def _pattern_names(pattern: cst.MatchPattern) -> set[str]:
     return out
 
 
-def _named(values: tuple[object, ...], name: str, node: cst.CSTNode, verb: str) -> tuple[object, ...]:
+def _named(
+    values: tuple[object, ...], name: str, node: cst.CSTNode, verb: str
+) -> tuple[object, ...]:
     """`values` as bound to `name` at `node`: strings get the origin and a step."""
     step = Step(f"`{name}` is {verb} here", node=node)
     out: list[object] = []
@@ -1302,7 +1311,9 @@ def _widen(before: Env, after: Env) -> Env:
                     widened.append(value)
                 else:
                     text = base.text if base.text.endswith(HOLE) else base.text + HOLE
-                    widened.append(replace(value, text=text, holes=True, built=True, alternatives=()))
+                    widened.append(
+                        replace(value, text=text, holes=True, built=True, alternatives=())
+                    )
             elif isinstance(value, Seq):
                 widened.append(Seq(value.items, True))
             else:

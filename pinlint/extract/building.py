@@ -276,8 +276,10 @@ class Builder:
 
     def _method(self, node: cst.Call, func: cst.Attribute) -> Evaluated | None:
         name = func.attr.value
-        if name in ("format", "format_map", "join", "replace", "get") or name in _STRIP or (
-            name in _CASE
+        if (
+            name in ("format", "format_map", "join", "replace", "get")
+            or name in _STRIP
+            or (name in _CASE)
         ):
             pass
         else:
@@ -333,7 +335,9 @@ class Builder:
             out.append(evaluate(default, self))
         return pack(out)
 
-    def _map(self, arg: cst.BaseExpression | None, transform: Callable[[str], str]) -> Evaluated | None:
+    def _map(
+        self, arg: cst.BaseExpression | None, transform: Callable[[str], str]
+    ) -> Evaluated | None:
         if arg is None:
             return None
         value = evaluate(arg, self)
@@ -425,14 +429,18 @@ class Builder:
         if value is None or receiver.kind is not Kind.COMPOSABLE:
             return value
         return pack(
-            v if v.kind is Kind.COMPOSABLE or v.opaque else _apply(v, _quote_literal, Kind.COMPOSABLE)
+            v
+            if v.kind is Kind.COMPOSABLE or v.opaque
+            else _apply(v, _quote_literal, Kind.COMPOSABLE)
             for v in variants(value)
         )
 
     def _joined(self, separator: Evaluated, node: cst.BaseExpression) -> Evaluated | None:
         if isinstance(node, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
             inner = Builder(
-                self.imports, _Shadowed(self.names, _targets(node.for_in)), self.function_sink
+                self.imports,
+                _Shadowed(self.names, comprehension_targets(node.for_in)),
+                self.function_sink,
             )
             element = evaluate(node.elt, inner)
             if element is None:
@@ -511,7 +519,8 @@ def _integer(node: cst.BaseExpression) -> int | None:
     return None
 
 
-def _targets(for_in: cst.CompFor) -> frozenset[str]:
+def comprehension_targets(for_in: cst.CompFor) -> frozenset[str]:
+    """The names the `for` clauses of a comprehension bind."""
     names: set[str] = set()
     current: cst.CompFor | None = for_in
     while current is not None:
@@ -546,7 +555,9 @@ def _lowered(value: Evaluated | None) -> Evaluated | None:
     return pack(replace(v, drop=max(v.drop, 1)) for v in variants(value))
 
 
-def _apply(value: Evaluated, transform: Callable[[str], str], kind: Kind | None = None) -> Evaluated:
+def _apply(
+    value: Evaluated, transform: Callable[[str], str], kind: Kind | None = None
+) -> Evaluated:
     if value.opaque:
         return value
     return replace(value, text=transform(value.text), kind=kind or value.kind, alternatives=())
@@ -580,7 +591,11 @@ def _combinations(
     count = len(positional or ())
     for combo in islice(product(*options), MAX_VARIANTS):
         args = list(combo[:count]) if positional is not None else None
-        kwargs = dict(zip(keys, combo[count : count + len(keys)], strict=True)) if named is not None else None
+        kwargs = (
+            dict(zip(keys, combo[count : count + len(keys)], strict=True))
+            if named is not None
+            else None
+        )
         out.append((args, kwargs, combo[-1] if single is not None else None))
     return out
 

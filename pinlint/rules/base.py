@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 from pinlint.model import (
     CallSite,
     Confidence,
+    Diagnostic,
     Dialect,
     Effect,
     Fix,
@@ -210,6 +211,28 @@ class Rule:
         """Whether the rule has anything to say on this profile."""
         return profile is not None and cls.effects.get(profile, Effect.OK) is not Effect.OK
 
+    @classmethod
+    def diagnostic_at(cls, message: str, path: str, span: Span, target: Target) -> Diagnostic:
+        """A diagnostic at `span` with no SQL site behind it (file and directive problems)."""
+        return Diagnostic(
+            code=cls.code,
+            name=cls.name,
+            message=message,
+            help=cls.help,
+            severity=cls.severity,
+            path=path,
+            span=span,
+            target=target,
+            effect=Effect.OK,
+            confidence=Confidence.HIGH,
+            tags=cls.tags,
+        )
+
+    def effect(self, ctx: RuleContext) -> Effect:
+        """The rule's declared effect on the profile being checked."""
+        profile = ctx.profile
+        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
+
 
 class SqlRule(Rule, abstract=True):
     """A rule that judges one SQL statement at a time."""
@@ -224,22 +247,12 @@ class SqlRule(Rule, abstract=True):
     def check(self, stmt: Statement, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def effect(self, ctx: RuleContext) -> Effect:
-        """The rule's declared effect on the profile being checked."""
-        profile = ctx.profile
-        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
-
 
 class FlowRule(Rule, abstract=True):
     """A rule that judges the control flow of one function (`pinlint.flow`)."""
 
     def check(self, flow: FunctionFlow, ctx: RuleContext) -> Iterator[FlowFinding]:
         raise NotImplementedError
-
-    def effect(self, ctx: RuleContext) -> Effect:
-        """The rule's declared effect on the profile being checked."""
-        profile = ctx.profile
-        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
 
 
 class CallRule(Rule, abstract=True):
@@ -252,11 +265,6 @@ class CallRule(Rule, abstract=True):
 
     def check(self, call: CallSite, ctx: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError
-
-    def effect(self, ctx: RuleContext) -> Effect:
-        """The rule's declared effect on the profile being checked."""
-        profile = ctx.profile
-        return self.effects.get(profile, Effect.OK) if profile is not None else Effect.OK
 
 
 class MetaRule(Rule, abstract=True):
