@@ -65,7 +65,7 @@ from pinlint.extract.summary import (
     only_holes,
     unmark,
 )
-from pinlint.extract.visitor import Imports, _type_info, callee_parts
+from pinlint.extract.visitor import Imports, callee_parts, type_info
 from pinlint.model import HOLE, Origin
 
 #: The most values a name keeps on merged paths.
@@ -669,7 +669,7 @@ class Bindings:
                 hidden = hidden | {p.name.value for p, _ in _parameters(node.params)}
             elif isinstance(node, _COMPREHENSIONS):
                 hidden = hidden | comprehension_targets(node.for_in)
-            info = _type_info(type(node))
+            info = type_info(type(node))
             for name in info.fields:
                 if compound and node is owner and name in _COMPOUND_BODIES:
                     continue
@@ -1199,7 +1199,7 @@ def _pattern_names(pattern: cst.MatchPattern) -> set[str]:
             out.add(node.name.value)
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             out.add(node.rest.value)
-        info = _type_info(type(node))
+        info = type_info(type(node))
         for name in info.fields:
             value = getattr(node, name)
             if isinstance(

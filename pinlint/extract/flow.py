@@ -72,15 +72,15 @@ from pinlint.extract.dialect import module_dialect
 from pinlint.extract.drivers import METHODS_BY_NAME, Shape
 from pinlint.extract.positions import node_ranges
 from pinlint.extract.prepass import (
+    CannotCut,
     Lines,
-    _assemble,
-    _CannotCut,
-    _compound_start,
-    _imports,
-    _Source,
+    Source,
+    assemble,
+    compound_start,
+    import_table,
 )
 from pinlint.extract.strings import evaluate
-from pinlint.extract.visitor import Collected, Imports, _type_info, callee_parts, collect
+from pinlint.extract.visitor import Collected, Imports, callee_parts, collect, type_info
 from pinlint.flow import Block, Ending, Event, Exit, ExitKind, FunctionFlow, Op
 from pinlint.model import Dialect, Span
 from pinlint.sql.lexer import Kind, lex, split
@@ -278,12 +278,12 @@ def _cut_functions(text: str) -> _Cut | None:
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
-    source = _Source(text)
+    source = Source(text)
     hinted = source.lines_of(sorted(_hints(text)))
     pieces: list[tuple[int, int]] = []
     names: dict[int, tuple[str, bool]] = {}
     try:
-        imports = _imports(tree, source)
+        imports = import_table(tree, source)
         pending: list[tuple[list[ast.stmt], str, bool]] = [(tree.body, "", True)]
         while pending:
             body, prefix, top = pending.pop()
@@ -294,15 +294,15 @@ def _cut_functions(text: str) -> _Cut | None:
                     continue
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     end = source.offset(last, node.end_col_offset or 0)
-                    pieces.append((_compound_start(node, source), end))
+                    pieces.append((compound_start(node, source), end))
                     _name_functions(node, prefix, top, names)
                 elif isinstance(node, ast.ClassDef):
                     pending.append((node.body, f"{prefix}{node.name}.", False))
                 else:
                     pending.extend((nested, prefix, top) for nested in _bodies(node))
-    except _CannotCut:
+    except CannotCut:
         return None
-    located = _assemble(source, imports, pieces)
+    located = assemble(source, imports, pieces)
     return _Cut(located.code, located.lines, imports, names)
 
 
@@ -1313,7 +1313,7 @@ class _FunctionBuilder:
                 continue
             if isinstance(node, cst.Lambda):
                 continue  # its body runs later, if ever
-            info = _type_info(type(node))
+            info = type_info(type(node))
             if info.leaf:
                 continue
             stack.append((node, True))

@@ -62,7 +62,7 @@ _COMPOUND = (
 )
 
 
-class _CannotCut(Exception):
+class CannotCut(Exception):
     """The source is laid out in a way `locate` does not handle: parse it whole."""
 
 
@@ -100,9 +100,9 @@ def locate(text: str) -> Located | None:
             tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
-    source = _Source(text)
+    source = Source(text)
     try:
-        imports = _imports(tree, source)
+        imports = import_table(tree, source)
         names = set(_CALLABLE_NAMES)
         names |= {n for n in imports.aliases if _function_sink((n,), imports) is not None}
         wanted = source.lines_of(source.words(names))
@@ -110,12 +110,12 @@ def locate(text: str) -> Located | None:
             return Located(imports, "", Lines((), ()))
         finder = _Finder(source, imports, wanted)
         finder.block(tree.body)
-        return _assemble(source, imports, finder.pieces)
-    except _CannotCut:
+        return assemble(source, imports, finder.pieces)
+    except CannotCut:
         return None
 
 
-class _Source:
+class Source:
     """The text, its lines, and conversions from `ast` positions (UTF-8 byte columns)."""
 
     def __init__(self, text: str) -> None:
@@ -179,18 +179,18 @@ def _word_char(text: str, at: int) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _imports(tree: ast.Module, source: _Source) -> Imports:
+def import_table(tree: ast.Module, source: Source) -> Imports:
     """The import table, as `visitor.Imports.add` builds it from libcst nodes."""
     imports = Imports()
     ascii_only = source.text.isascii()
-    for node in _statements_on(tree.body, source.lines_of(source.words(("import",)))):
+    for node in statements_on(tree.body, source.lines_of(source.words(("import",)))):
         if not isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         if not ascii_only:
             start = source.offset(node.lineno, node.col_offset)
             end = source.offset(node.end_lineno or node.lineno, node.end_col_offset or 0)
             if not source.text[start:end].isascii():
-                raise _CannotCut  # ast normalises identifiers (NFKC); libcst keeps them
+                raise CannotCut  # ast normalises identifiers (NFKC); libcst keeps them
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname is not None:
@@ -213,7 +213,7 @@ def _imports(tree: ast.Module, source: _Source) -> Imports:
     return imports
 
 
-def _statements_on(body: Sequence[ast.stmt], lines: list[int]) -> Iterator[ast.stmt]:
+def statements_on(body: Sequence[ast.stmt], lines: list[int]) -> Iterator[ast.stmt]:
     """The statements, nested ones included, whose lines include one of `lines`
     (sorted): an import statement holds the line of its ``import`` keyword."""
     if not lines:
@@ -237,7 +237,7 @@ def _statements_on(body: Sequence[ast.stmt], lines: list[int]) -> Iterator[ast.s
 class _Finder:
     """Walks statements, keeping those that hold a call `collect` would record."""
 
-    def __init__(self, source: _Source, imports: Imports, wanted: list[int]) -> None:
+    def __init__(self, source: Source, imports: Imports, wanted: list[int]) -> None:
         self.source = source
         self.imports = imports
         self.wanted = wanted
@@ -286,7 +286,7 @@ class _Finder:
     def _piece(self, stmt: ast.stmt, compound: bool) -> None:
         source = self.source
         if compound:
-            start = _compound_start(stmt, source)
+            start = compound_start(stmt, source)
         else:
             start = source.offset(stmt.lineno, stmt.col_offset)
         end = source.offset(stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0)
@@ -302,7 +302,7 @@ def _first_line(stmt: ast.stmt) -> int:
     return min(lines)
 
 
-def _compound_start(stmt: ast.stmt, source: _Source) -> int:
+def compound_start(stmt: ast.stmt, source: Source) -> int:
     """Where a compound statement starts: its keyword, or the `@` of its first
     decorator, which must be the first thing on its line."""
     decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
@@ -313,13 +313,13 @@ def _compound_start(stmt: ast.stmt, source: _Source) -> int:
     line_start = source.starts[line - 1]
     head = source.text[line_start : source.offset(line, first.col_offset)]
     if decorators and not _DECORATOR_HEAD.fullmatch(head):
-        raise _CannotCut  # `@` on an earlier line than its expression, or the like
+        raise CannotCut  # `@` on an earlier line than its expression, or the like
     if not decorators and head.strip(" \t\f"):
-        raise _CannotCut
+        raise CannotCut
     return line_start + len(head) - len(head.lstrip(" \t\f"))
 
 
-def _parts(stmt: ast.stmt, source: _Source) -> tuple[list[ast.AST], list[Sequence[ast.stmt]]]:
+def _parts(stmt: ast.stmt, source: Source) -> tuple[list[ast.AST], list[Sequence[ast.stmt]]]:
     """A compound statement's header nodes and its nested statement lists.
 
     An ``elif`` is an `ast.If` alone in the ``orelse`` of another; libcst keeps it
@@ -352,7 +352,7 @@ def _parts(stmt: ast.stmt, source: _Source) -> tuple[list[ast.AST], list[Sequenc
     return headers, blocks
 
 
-def _is_elif(orelse: list[ast.stmt], source: _Source) -> bool:
+def _is_elif(orelse: list[ast.stmt], source: Source) -> bool:
     if len(orelse) != 1 or not isinstance(orelse[0], ast.If):
         return False
     node = orelse[0]
@@ -360,7 +360,7 @@ def _is_elif(orelse: list[ast.stmt], source: _Source) -> bool:
     return source.text.startswith("elif", at)
 
 
-def _assemble(source: _Source, imports: Imports, pieces: list[tuple[int, int]]) -> Located:
+def assemble(source: Source, imports: Imports, pieces: list[tuple[int, int]]) -> Located:
     """The small module: each piece keeps its lines and columns."""
     text = source.text
     out: list[str] = []

@@ -77,7 +77,7 @@ _LEAVES: tuple[type[cst.CSTNode], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class _TypeInfo:
+class TypeInfo:
     """What the walk needs to know about a node type, computed once per type.
 
     ``isinstance`` against libcst's abstract base classes goes through
@@ -89,10 +89,10 @@ class _TypeInfo:
     leaf: bool
 
 
-_TYPES: dict[type[cst.CSTNode], _TypeInfo] = {}
+_TYPES: dict[type[cst.CSTNode], TypeInfo] = {}
 
 
-def _type_info(node_type: type[cst.CSTNode]) -> _TypeInfo:
+def type_info(node_type: type[cst.CSTNode]) -> TypeInfo:
     info = _TYPES.get(node_type)
     if info is None:
         leaf = issubclass(node_type, _LEAVES)
@@ -105,7 +105,7 @@ def _type_info(node_type: type[cst.CSTNode]) -> _TypeInfo:
                 if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
             )
         )
-        info = _TypeInfo(fields, issubclass(node_type, OWNER_TYPES), leaf)
+        info = TypeInfo(fields, issubclass(node_type, OWNER_TYPES), leaf)
         _TYPES[node_type] = info
     return info
 
@@ -221,7 +221,7 @@ def collect(module: cst.Module) -> Collected:
     while stack:
         node, owner = stack.pop()
         node_type = type(node)
-        info = _TYPES.get(node_type) or _type_info(node_type)
+        info = _TYPES.get(node_type) or type_info(node_type)
         if info.owner:
             owner = node
         if info.leaf:
