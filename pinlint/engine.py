@@ -88,7 +88,7 @@ def _lint(
         return
     if path.endswith(".sql"):
         extraction = _extract_sql(source, path, config.dialect)
-    elif might_matter(source) or (view is not None and view.may_call_wrappers_bytes(source)):
+    elif might_matter(source) or (view is not None and view.may_call_wrappers(source)):
         extraction = extract_python(source, path, view)
     else:
         return

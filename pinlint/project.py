@@ -39,6 +39,7 @@ import re
 import tokenize
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -47,6 +48,7 @@ from pinlint.cache import digest
 if TYPE_CHECKING:  # the extraction (libcst) is imported when first needed
     from pinlint.extract.bindings import Member
     from pinlint.extract.dataflow import ModuleAnalysis
+    from pinlint.extract.outline import Exports, Outline, Reach
     from pinlint.extract.summary import ClassSummary, FunctionSummary, ModuleSummary
 
 #: How many re-exports, bases and wrappers deep a name is followed across modules.
@@ -59,6 +61,17 @@ MAX_LIVE = 64
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n;#]*)", re.M)
 _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n;#]+)", re.M)
 _STAR = re.compile(rb"\bimport[ \t]*\*")
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """`ProjectIndex.reached`: the module's outline reach (None when it cannot
+    define a wrapper), its exports, and the (shown path, hash) of every module the
+    answer read."""
+
+    reach: Reach | None
+    exports: Exports
+    dependencies: frozenset[tuple[str, str]]
 
 
 class ProjectIndex:
@@ -93,6 +106,7 @@ class ProjectIndex:
         self._top: dict[Path, frozenset[str]] = {}
         self._bytes: dict[Path, bytes | None] = {}
         self._wraps: dict[Path, bool] = {}
+        self._reached: dict[Path, Reached] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -129,7 +143,7 @@ class ProjectIndex:
         for file in files:
             if file.suffix == ".py":
                 roots.add(_package_root(file.parent, seen))
-        shown = (display or str)
+        shown = display or str
         return cls(
             roots,
             [(f, shown(f)) for f in files if f.suffix == ".py"],
@@ -310,7 +324,9 @@ class ProjectIndex:
         if kind == "function":
             function = cast("FunctionSummary", value)
             return Member(MemberKind.FUNCTION, qualified, function=function, drop=drop - 1)
-        return Member(MemberKind.CONSTANT, qualified, imported(cast("tuple[object, ...]", value), drop))
+        return Member(
+            MemberKind.CONSTANT, qualified, imported(cast("tuple[object, ...]", value), drop)
+        )
 
     def _class(
         self, qualified: str, near: Path | None, used: set[tuple[str, str]], depth: int
@@ -325,7 +341,12 @@ class ProjectIndex:
         return self._classes.get(member.qualified)
 
     def method(
-        self, qualified: str, name: str, near: Path | None, used: set[tuple[str, str]], depth: int = 0
+        self,
+        qualified: str,
+        name: str,
+        near: Path | None,
+        used: set[tuple[str, str]],
+        depth: int = 0,
     ) -> FunctionSummary | None:
         """A method of a class of the tree, looked up through its bases."""
         found = self._class(qualified, near, used, depth)
@@ -343,7 +364,12 @@ class ProjectIndex:
         return None
 
     def class_attribute(
-        self, qualified: str, name: str, near: Path | None, used: set[tuple[str, str]], depth: int = 0
+        self,
+        qualified: str,
+        name: str,
+        near: Path | None,
+        used: set[tuple[str, str]],
+        depth: int = 0,
     ) -> tuple[object, ...] | None:
         """An attribute of a class of the tree, looked up through its bases."""
         from pinlint.extract.dataflow import imported
@@ -362,15 +388,12 @@ class ProjectIndex:
                 return values
         return None
 
-    # -- the gate ----------------------------------------------------------------------
-
-    def might_matter(self, source: bytes, shown: str) -> bool:
-        """Whether a file may call a wrapper of the tree (see the module docstring)."""
-        return self.view(shown).may_call_wrappers_bytes(source)
+    # -- the gate and the wrappers -----------------------------------------------------
 
     def _may_wrap(self, path: Path, depth: int = 0) -> bool:
-        """Whether the module in `path` names a sink or imports a module that may."""
-        from pinlint.extract.gate import might_matter as names_a_sink
+        """The byte test before `reached`: whether the module in `path` calls a sink
+        name or imports (transitively) a module that may."""
+        from pinlint.extract.gate import calls_a_sink
 
         known = self._wraps.get(path)
         if known is not None:
@@ -379,7 +402,7 @@ class ProjectIndex:
         data = self.read(path)
         result = False
         if data is not None:
-            result = names_a_sink(data) or (
+            result = calls_a_sink(data) or (
                 depth < MAX_DEPTH and self._imports_wrappers(data, path, depth + 1)
             )
         self._wraps[path] = result
@@ -392,32 +415,73 @@ class ProjectIndex:
             if absolute is None:
                 continue
             found = self.find(absolute, path)
-            if found is not None:
-                target = found[0]
-                if self._may_wrap(target, depth):
-                    return True
-                if target.name == "__init__.py" and self._package_wraps(target.parent, depth):
-                    return True
+            if found is not None and self._may_wrap(found[0], depth):
+                return True
         return False
 
-    def _package_wraps(self, directory: Path, depth: int) -> bool:
-        """Whether any module of a package may define a wrapper."""
-        key = directory / "__package__"
-        known = self._wraps.get(key)
+    def reached(self, path: Path, depth: int = 0) -> Reached:
+        """What the module in `path` exports that may lead to SQL, and which of its
+        functions matter (`pinlint.extract.outline`); each module once per process.
+        A module that fails the byte test, or that `ast` rejects, exports nothing."""
+        known = self._reached.get(path)
         if known is not None:
             return known
-        self._wraps[key] = False
-        result = False
-        for folder, subdirs, names in os.walk(directory):
-            subdirs[:] = sorted(d for d in subdirs if (Path(folder) / d / "__init__.py").is_file())
-            for name in sorted(names):
-                if name.endswith(".py") and self._may_wrap(Path(folder) / name, depth):
-                    result = True
-                    break
-            if result:
-                break
-        self._wraps[key] = result
+        data = self.read(path)
+        own = frozenset({(self.shown(path), digest(data))}) if data is not None else frozenset()
+        self._reached[path] = Reached(None, {}, own)  # a cycle sees nothing
+        result = Reached(None, {}, own)
+        if data is not None and depth <= MAX_DEPTH and self._may_wrap(path):
+            from pinlint.extract.outline import Outline
+
+            text = _decoded(data)
+            outline = Outline.of(text) if text is not None else None
+            if outline is not None:
+                imported, used = self.imported(outline, path, depth + 1)
+                reach = outline.reach(imported)
+                result = Reached(reach, reach.exports, own | used)
+        self._reached[path] = result
         return result
+
+    def imported(
+        self, outline: Outline, path: Path, depth: int = 0
+    ) -> tuple[dict[str, frozenset[str]], frozenset[tuple[str, str]]]:
+        """The names `outline`'s imports bind to wrappers of other modules of the tree
+        (local name -> the method names it brings), and the modules that answer read."""
+        view = FileView(self, path)
+        found: dict[str, set[str]] = {}
+        used: set[tuple[str, str]] = set()
+
+        def module_file(module: str) -> Path | None:
+            absolute = view.absolute(module)
+            hit = self.find(absolute, path) if absolute else None
+            return hit[0] if hit is not None else None
+
+        def exports(module: str) -> Exports | None:
+            found_path = module_file(module)
+            if found_path is None:
+                return None
+            reached = self.reached(found_path, depth)
+            used.update(reached.dependencies)
+            return reached.exports
+
+        for local, targets in outline.aliases.items():
+            for target in targets:
+                whole = exports(target)
+                if whole is not None:  # a module: ``local.run(...)``, ``local.sub.run(...)``
+                    dotted = {f"{local}.{name}": brought for name, brought in whole.items()}
+                    if getattr(module_file(target), "name", "") == "__init__.py":
+                        dotted.update(_chained(outline.source.text, local, target, exports))
+                    for name, brought in dotted.items():
+                        found.setdefault(name, set()).update(brought)
+                    continue
+                module, _, name = target.rpartition(".")
+                names = exports(module) if module else None
+                if names and name in names:
+                    found.setdefault(local, set()).update(names[name])
+        for star in outline.stars:
+            for name, brought in (exports(star) or {}).items():
+                found.setdefault(name, set()).update(brought)
+        return {k: frozenset(v) for k, v in found.items()}, frozenset(used)
 
     def view(self, shown: str) -> FileView:
         return FileView(self, self.path_of(shown))
@@ -435,6 +499,7 @@ class FileView:
         self.used: set[tuple[str, str]] = set()
 
     def absolute(self, name: str) -> str | None:
+        """`name` made absolute, when it is relative (``..models``) to this file."""
         if not name.startswith("."):
             return name
         if self.module_name is None:
@@ -459,12 +524,41 @@ class FileView:
     def class_attribute(self, class_qualified: str, name: str) -> tuple[object, ...] | None:
         return self.project.class_attribute(class_qualified, name, self.path, self.used)
 
+    def may_call_wrappers(self, data: bytes) -> bool:
+        """The byte gate for a file that names no sink: whether it imports a module of
+        the tree that exports a wrapper named in the file, or imports a package whose
+        submodule does (``import app`` then ``app.db.run(...)``). Records what it read."""
+        project = self.project
+        for module in _imported_modules(data):
+            absolute = self.absolute(module)
+            found = project.find(absolute, self.path) if absolute else None
+            if absolute is None or found is None:
+                continue
+            reached = project.reached(found[0], 1)
+            self.used.update(reached.dependencies)
+            if any(_word(name, data) for name in reached.exports):
+                return True
+            if found[0].name == "__init__.py" and _plainly_imported(module, data):
+                # ``import app`` then ``app.db.run(...)``: a wrapper of a submodule.
+                text = data.decode("utf-8", "replace")
+                if _chained(text, module, absolute, self._exports):
+                    return True
+        return False
 
-    def may_call_wrappers(self, text: str) -> bool:
-        return self.may_call_wrappers_bytes(text.encode("utf-8", "surrogatepass"))
+    def _exports(self, module: str) -> Exports | None:
+        """What `module` exports (None when it is not a module of the tree)."""
+        found = self.project.find(module, self.path)
+        if found is None:
+            return None
+        reached = self.project.reached(found[0], 1)
+        self.used.update(reached.dependencies)
+        return reached.exports
 
-    def may_call_wrappers_bytes(self, data: bytes) -> bool:
-        return self.project._imports_wrappers(data, self.path, 1)
+    def imported(self, outline: Outline) -> dict[str, frozenset[str]]:
+        """`ProjectIndex.imported` for this file, recording what it read."""
+        found, used = self.project.imported(outline, self.path, 1)
+        self.used.update(used)
+        return found
 
     def dependencies(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted(self.used))
@@ -490,6 +584,9 @@ class _Module:
         self._exports: dict[str, tuple[str, object] | None] = {}
         self._running: set[tuple[str, ...]] = set()
         self._stars: tuple[str, ...] | None = None
+        #: Parse the whole text, not the blanked one (see `attribute`).
+        self._whole = False
+        self._blanked_assigns: frozenset[str] = frozenset()
 
     def mentions(self, name: str) -> bool:
         if re.search(rb"\b" + re.escape(name.encode()) + rb"\b", self.data):
@@ -502,17 +599,31 @@ class _Module:
         return found
 
     def analysis(self) -> ModuleAnalysis | None:
+        """The module's dataflow, parsed from its text with the functions that cannot
+        reach SQL blanked (`pinlint.extract.outline`), or whole once a question needed
+        what a blanked method assigns (`attribute`)."""
         if self._analysis is None and not self._failed:
             import libcst as cst
 
+            from pinlint.extract import outline as outlines
             from pinlint.extract.dataflow import ModuleAnalysis
             from pinlint.extract.dialect import module_dialect
             from pinlint.extract.visitor import collect
 
             try:
-                encoding, _ = tokenize.detect_encoding(io.BytesIO(self.data).readline)
-                text = self.data.decode(encoding)
-                tree = cst.parse_module(text)
+                text = _decoded(self.data)
+                if text is None:
+                    raise ValueError("undecodable")
+                code = text
+                if not self._whole and outlines.BLANK:
+                    reach = self.project.reached(self.path).reach
+                    if reach is None:
+                        outline = outlines.Outline.of(text)
+                        reach = outline.reach() if outline is not None else None
+                    if reach is not None:
+                        code = outlines.blank(text, reach.spans)
+                        self._blanked_assigns = reach.blanked_assigns
+                tree = cst.parse_module(code)
                 collected = collect(tree)
                 self._analysis = ModuleAnalysis(
                     tree,
@@ -619,6 +730,11 @@ class _Module:
         cls = self._class_summary(key)
         if cls is not None and name in cls.attributes:
             return cls.attributes[name]
+        self.analysis()  # (which tells what the blanked methods assign)
+        if name in self._blanked_assigns and not self._whole and not self._running:
+            self._whole = True  # a blanked method assigns it: parse the whole module
+            self._blanked_assigns = frozenset()
+            self.release()
         shown = self.summary.path
 
         def compute(analysis: ModuleAnalysis) -> tuple[object, ...] | None:
@@ -675,3 +791,51 @@ def _imported_modules(data: bytes) -> list[str]:
             if words and all(p.isidentifier() for p in words[0].split(".")):
                 out.append(words[0])
     return out
+
+
+def _decoded(data: bytes) -> str | None:
+    """`data` decoded as PEP 263 says; None when it cannot be."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+
+
+def _word(name: str, data: bytes) -> bool:
+    return (
+        re.search(rb"(?<![\w\x80-\xff])" + re.escape(name.encode()) + rb"(?![\w\x80-\xff])", data)
+        is not None
+    )
+
+
+def _plainly_imported(module: str, data: bytes) -> bool:
+    """Whether `module` is imported by an ``import`` statement (it is then used as
+    ``module.sub.name``), not only named in a ``from`` statement."""
+    pattern = rb"^[ \t]*import[ \t]+[^\n;#]*\b" + re.escape(module.encode()) + rb"\b"
+    return re.search(pattern, data, re.M) is not None
+
+
+def _chained(
+    text: str, local: str, target: str, exports: Callable[[str], Exports | None]
+) -> dict[str, frozenset[str]]:
+    """For a package bound to `local`: the wrappers of its submodules that the text
+    reaches as ``local.sub.name`` (the dotted name as written -> the method names
+    it brings)."""
+    found: dict[str, frozenset[str]] = {}
+    if local + "." not in text and not re.search(re.escape(local) + r"\s", text):
+        return found
+    chains: set[tuple[str, ...]] = set()
+    for match in re.finditer(re.escape(local) + r"((?:\s*\.\s*\w+)+)", text):
+        before = text[match.start() - 1] if match.start() else ""
+        if not (before.isalnum() or before in "_."):
+            chains.add(tuple(part.strip() for part in match.group(1).split(".")[1:]))
+    for chain in chains:
+        for cut in range(1, len(chain)):
+            names = exports(".".join((target, *chain[:cut])))
+            if names is None:
+                break  # not a module: neither is anything longer
+            if chain[cut] in names:
+                found[".".join((local, *chain[: cut + 1]))] = names[chain[cut]]
+                break
+    return found

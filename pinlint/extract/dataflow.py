@@ -60,6 +60,7 @@ from pinlint.extract.drivers import (
     METHODS_BY_NAME,
     Shape,
 )
+from pinlint.extract.outline import Outline
 from pinlint.extract.positions import node_ranges
 from pinlint.extract.strings import (
     MAX_VARIANTS,
@@ -97,8 +98,9 @@ class ProjectView(Resolver, Protocol):
     #: The file's dotted module name, when it is in a package of the tree.
     module_name: str | None
 
-    def may_call_wrappers(self, text: str) -> bool:
-        """Whether the file imports a module of the tree that may define a wrapper."""
+    def imported(self, outline: Outline) -> dict[str, frozenset[str]]:
+        """The names the file's imports bind to wrappers of the tree (local name ->
+        the method names it brings; `pinlint.extract.outline`)."""
         ...
 
     def dependencies(self) -> tuple[tuple[str, str], ...]:

@@ -59,6 +59,9 @@ _SETTINGS_RE = re.compile(
     re.MULTILINE,
 )
 _BYTES_RE = re.compile(rb"\b(?:" + _WORDS.encode("ascii") + rb")\b")
+_SINKS_RE = re.compile(
+    rb"\b(?:" + "|".join(re.escape(n) for n in sorted(sink_names())).encode("ascii") + rb")\b"
+)
 _TEXT_RE = re.compile(r"(?<!\w)(?:" + _WORDS + r")(?!\w)")
 _COOKIE_HINT = re.compile(rb"coding[:=]")
 #: One piece of what may separate a callee from its `(`.
@@ -90,9 +93,20 @@ def might_matter(source: bytes) -> bool:
     return _TEXT_RE.search(text) is not None and _called(text.encode("utf-8", "surrogatepass"))
 
 
-def _called(source: bytes) -> bool:
+def calls_a_sink(source: bytes) -> bool:
+    """Whether a name that sends SQL (`drivers.sink_names`, not the configuration
+    names) is called or aliased in `source`: the byte test for a module that may
+    define a wrapper (`pinlint.project`). True for a file with a coding cookie,
+    whatever its codec spells."""
+    if _called(source, _SINKS_RE):
+        return True
+    head = b"\n".join(source.split(b"\n", 2)[:2])
+    return _COOKIE_HINT.search(head) is not None
+
+
+def _called(source: bytes, words: re.Pattern[bytes] = _BYTES_RE) -> bool:
     """Whether a sink name occurs followed by `(` or `as` (see the module docstring)."""
-    for match in _BYTES_RE.finditer(source):
+    for match in words.finditer(source):
         at = match.end()
         for _ in range(MAX_GAP):
             gap = _GAP.match(source, at)

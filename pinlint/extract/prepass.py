@@ -91,16 +91,20 @@ class Located:
     lines: Lines
 
 
-def locate(text: str) -> Located | None:
+def locate(
+    text: str, tree: ast.Module | None = None, source: Source | None = None
+) -> Located | None:
     """The statements of `text` that may hold a site, as a small module; None when
-    the whole module must be parsed instead."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return None
-    source = Source(text)
+    the whole module must be parsed instead. `tree` and `source`, when given, are
+    `text` parsed by `ast` and its `Source`."""
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escape sequences and the like
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            return None
+    source = source or Source(text)
     try:
         imports = import_table(tree, source)
         names = set(_CALLABLE_NAMES)

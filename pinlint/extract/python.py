@@ -5,14 +5,15 @@ Pipeline, cheapest first, each step only for what the previous one found:
 1. decode per PEP 263 (``tokenize.detect_encoding``);
 2. parse with `ast` and cut out the statements that hold a candidate call
    (`pinlint.extract.prepass`): usually none or a few;
-3. parse those with libcst (else the whole module, when `ast` rejects the source),
-   and walk them once collecting candidate calls (`pinlint.extract.visitor`), no
-   metadata providers;
-4. match calls to sinks and evaluate their string arguments (`pinlint.extract.calls`),
-   following names, string building and wrappers through the module (and, with a
-   `ProjectView`, the other modules of the analysed tree) when a sink's argument is
-   more than a literal (`pinlint.extract.dataflow`; the fast path of step 2 is then
-   left for the whole module);
+3. parse those with libcst, and walk them once collecting candidate calls
+   (`pinlint.extract.visitor`), no metadata providers;
+4. match calls to sinks and evaluate their string arguments (`pinlint.extract.calls`).
+   When a sink's argument is more than a literal, or the file calls a wrapper of
+   another module of the tree, names, string building and wrappers are followed
+   through the module (and, with a `ProjectView`, the other modules of the analysed
+   tree; `pinlint.extract.dataflow`): then libcst parses the module with the bodies
+   of the functions that cannot send SQL blanked (`pinlint.extract.outline`), or
+   the whole module when `ast` rejects the source;
 5. only if a site was found, compute the ranges of the reported strings and their
    statements (`pinlint.extract.positions`), in one partial code generation pass.
 
@@ -37,18 +38,21 @@ from dataclasses import replace
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from pinlint.extract import outline as outlines
 from pinlint.extract.calls import Candidate, candidates
 from pinlint.extract.config import configuration, needs_whole_module
 from pinlint.extract.dataflow import ModuleAnalysis, ProjectView, needs_bindings, span_of
 from pinlint.extract.dialect import module_dialect
 from pinlint.extract.flow import function_flows
+from pinlint.extract.outline import parse
 from pinlint.extract.positions import node_ranges
 from pinlint.extract.prepass import Lines, locate
 from pinlint.extract.visitor import Imports, collect
 from pinlint.model import Dialect, Extraction, Problem, RelatedLocation, Span, SqlSite
 
 _START = Span(1, 1, 1, 1)
-#: Give libcst only the statements `prepass.locate` finds (False: always the whole
+#: Give libcst only the statements `prepass.locate` finds, or the module with the
+#: functions that cannot send SQL blanked (`outline`); False: always the whole
 #: module; the tests compare the two).
 FAST = True
 
@@ -76,28 +80,40 @@ def _extract(source: bytes, path: str, project: ProjectView | None = None) -> Ex
     text_or_problem = decode(source)
     if isinstance(text_or_problem, Problem):
         return Extraction(problems=(text_or_problem,))
-    located = locate(text_or_problem) if FAST else None
-    if located is not None and needs_whole_module(text_or_problem, located.imports):
-        located = None  # driver configuration: hooks, module-level dicts, settings
-    if located is not None and project is not None and project.may_call_wrappers(text_or_problem):
-        located = None  # calls to the tree's wrappers: they hold no sink name
-    if located is not None:
+    text = text_or_problem
+    tree = parse(text) if FAST else None
+    outline = outlines.Outline.of(text, tree) if tree is not None else None
+    located = locate(text, tree, outline.source) if outline is not None else None
+    if located is not None and needs_whole_module(text, located.imports):
+        located = outline = None  # driver configuration: hooks, module-level dicts, settings
+    reach = None
+    if outline is not None:
+        reach = outline.reach(project.imported(outline) if project is not None else None)
+    calls_wrappers = reach is not None and reach.uses_imported
+    if located is not None and not calls_wrappers:
         if not located.code:
             return Extraction()
         try:
             pieces = cst.parse_module(located.code)
         except cst.ParserSyntaxError:
-            pass  # the statements did not cut cleanly: parse the whole module
+            pass  # the statements did not cut cleanly: parse the module
         else:
             cut = collect(pieces)
             cut.imports = located.imports
             if not needs_bindings(cut):  # literals only: nothing to follow
-                return _sites(pieces, text_or_problem, path, located.imports, located.lines)
-    try:
-        module = cst.parse_module(text_or_problem)
-    except cst.ParserSyntaxError as exc:
-        return Extraction(problems=(_syntax_problem(exc),))
-    return _sites(module, text_or_problem, path, project=project)
+                return _sites(pieces, text, path, located.imports, located.lines)
+    # Names, building and wrappers are followed through the whole module; the
+    # functions that cannot send SQL are blanked first (`outline`).
+    for code in dict.fromkeys(
+        (outlines.blank(text, reach.spans) if reach is not None else text, text)
+    ):
+        try:
+            module = cst.parse_module(code)
+        except cst.ParserSyntaxError as exc:
+            problem = _syntax_problem(exc)
+        else:
+            return _sites(module, text, path, project=project)
+    return Extraction(problems=(problem,))
 
 
 def _sites(
