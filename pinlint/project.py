@@ -16,16 +16,22 @@ less sure. Relative imports are resolved from the importing file's module name.
 needed (whatever the gate says about it), once per process; a module that imports
 itself back (a cycle) sees nothing of the module being summarised. Before parsing,
 a byte test: a module in which the wanted name does not occur (and that has no
-star import) is not parsed for it.
+star import) is not parsed for it. libcst parses the module with the functions that
+cannot reach SQL blanked (`pinlint.extract.outline`); a question about an instance
+attribute that only a blanked method assigns parses it whole.
 
-*The gate.* A file that names no sink can still send SQL, by calling a wrapper of
-another module. `might_matter` lets through a file that imports a module of the
-tree that may define one: a module that names a sink, or imports such a module
-(transitively); a package counts if any module in it does.
+*Wrappers and the gate.* `reached` outlines a module with `ast` and tells what it
+exports that may lead to SQL: its wrappers, classes with wrapper methods, and what
+it re-exports. It does so only for a module that calls a sink name or names an
+export of a module it imports (`names_wrappers`, a byte test); any other module
+exports nothing. A file that names no sink is analysed only when `names_wrappers`
+says it may call one (`FileView.may_call_wrappers`), and the dataflow asks
+`may_wrap` before it parses another module to look for a wrapper.
 
 *Dependencies.* Each `FileView` records the (path, content hash) of every summary
-it used, with those the summary itself used, so a cache can invalidate a file when
-a module it read changes (`FileResult.dependencies`).
+it used, with those the summary itself used, and of every module whose exports the
+gate and the outline read, so a cache can invalidate a file when a module it read
+changes (`FileResult.dependencies`).
 
 The index is picklable: its memos are dropped on the way, and each worker process
 fills its own.
@@ -40,6 +46,7 @@ import tokenize
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -61,6 +68,9 @@ MAX_LIVE = 64
 _FROM = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n;#]*)", re.M)
 _IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^\n;#]+)", re.M)
 _STAR = re.compile(rb"\bimport[ \t]*\*")
+_FROM_STAR = re.compile(rb"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*\*", re.M)
+#: An ASCII identifier (exported names are compared with the words of a file).
+_WORD = re.compile(rb"(?<![\w\x80-\xff])[A-Za-z_][A-Za-z0-9_]*(?![\w\x80-\xff])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +115,6 @@ class ProjectIndex:
         self._package_roots: dict[Path, Path] = {}
         self._top: dict[Path, frozenset[str]] = {}
         self._bytes: dict[Path, bytes | None] = {}
-        self._wraps: dict[Path, bool] = {}
         self._reached: dict[Path, Reached] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -390,39 +399,75 @@ class ProjectIndex:
 
     # -- the gate and the wrappers -----------------------------------------------------
 
-    def _may_wrap(self, path: Path, depth: int = 0) -> bool:
-        """The byte test before `reached`: whether the module in `path` calls a sink
-        name or imports (transitively) a module that may."""
-        from pinlint.extract.gate import calls_a_sink
-
-        known = self._wraps.get(path)
-        if known is not None:
-            return known
-        self._wraps[path] = False  # a cycle adds nothing
-        data = self.read(path)
-        result = False
-        if data is not None:
-            result = calls_a_sink(data) or (
-                depth < MAX_DEPTH and self._imports_wrappers(data, path, depth + 1)
-            )
-        self._wraps[path] = result
-        return result
-
-    def _imports_wrappers(self, data: bytes, path: Path, depth: int) -> bool:
+    def names_wrappers(
+        self, data: bytes, path: Path, depth: int, used: set[tuple[str, str]]
+    ) -> bool:
+        """The byte test for a file that calls no sink: whether it names an export of a
+        module it imports (`reached`: a wrapper, or a class with wrapper methods),
+        star-imports one that has exports, or reaches a submodule's wrapper through a
+        package (``import app`` then ``app.db.run(...)``). A file that does not cannot
+        call a wrapper of the tree, nor define or re-export one. Adds to `used` the
+        modules it read."""
         view = FileView(self, path)
-        for module in _imported_modules(data):
-            absolute = view.absolute(module) if module.startswith(".") else module
-            if absolute is None:
+        words: set[str] | None = None
+        stars = {m.decode("ascii", "replace") for m in _FROM_STAR.findall(data)}
+        for module, plain in _imported_modules(data).items():
+            absolute = view.absolute(module)
+            found = self.find(absolute, path) if absolute else None
+            if absolute is None or found is None:
                 continue
-            found = self.find(absolute, path)
-            if found is not None and self._may_wrap(found[0], depth):
-                return True
+            reached = self.reached(found[0], depth)
+            used.update(reached.dependencies)
+            if reached.exports:
+                if module in stars:
+                    return True
+                if words is None:
+                    words = {w.decode("ascii") for w in _WORD.findall(data)}
+                if not words.isdisjoint(reached.exports) or any(
+                    not name.isascii() and name.encode() in data for name in reached.exports
+                ):
+                    return True
+            if plain and found[0].name == "__init__.py":
+                text = data.decode("utf-8", "replace")
+                if _chained(text, module, absolute, partial(self._exports, path, depth, used)):
+                    return True
         return False
+
+    def _exports(
+        self, near: Path, depth: int, used: set[tuple[str, str]], module: str
+    ) -> Exports | None:
+        """What `module` exports (None when it is not a module of the tree)."""
+        found = self.find(module, near)
+        if found is None:
+            return None
+        reached = self.reached(found[0], depth)
+        used.update(reached.dependencies)
+        return reached.exports
+
+    def may_wrap(self, qualified: str, near: Path | None, used: set[tuple[str, str]]) -> bool:
+        """False when `qualified` names a function, or a class's method, that the
+        module defining it does not export as a wrapper (`reached`), or nothing of
+        the tree: then `member` and `method` need not parse the module to say so."""
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            found = self.find(".".join(parts[:cut]), near)
+            if found is not None:
+                break
+        else:
+            return False
+        rest = parts[cut:]
+        if not rest:
+            return True
+        reached = self.reached(found[0])
+        used.update(reached.dependencies)
+        members = reached.exports.get(rest[0])
+        return members is not None and (len(rest) == 1 or rest[1] in members)
 
     def reached(self, path: Path, depth: int = 0) -> Reached:
         """What the module in `path` exports that may lead to SQL, and which of its
         functions matter (`pinlint.extract.outline`); each module once per process.
-        A module that fails the byte test, or that `ast` rejects, exports nothing."""
+        A module that calls no sink and names no wrapper of the modules it imports
+        (`names_wrappers`), or that `ast` rejects, exports nothing."""
         known = self._reached.get(path)
         if known is not None:
             return known
@@ -430,15 +475,20 @@ class ProjectIndex:
         own = frozenset({(self.shown(path), digest(data))}) if data is not None else frozenset()
         self._reached[path] = Reached(None, {}, own)  # a cycle sees nothing
         result = Reached(None, {}, own)
-        if data is not None and depth <= MAX_DEPTH and self._may_wrap(path):
+        if data is not None and depth <= MAX_DEPTH:
+            from pinlint.extract.gate import calls_a_sink
             from pinlint.extract.outline import Outline
 
-            text = _decoded(data)
-            outline = Outline.of(text) if text is not None else None
-            if outline is not None:
-                imported, used = self.imported(outline, path, depth + 1)
-                reach = outline.reach(imported)
-                result = Reached(reach, reach.exports, own | used)
+            read: set[tuple[str, str]] = set()
+            if calls_a_sink(data) or self.names_wrappers(data, path, depth + 1, read):
+                text = _decoded(data)
+                outline = Outline.of(text) if text is not None else None
+                if outline is not None:
+                    imported, used = self.imported(outline, path, depth + 1)
+                    reach = outline.reach(imported)
+                    result = Reached(reach, reach.exports, own | read | used)
+            else:
+                result = Reached(None, {}, own | read)
         self._reached[path] = result
         return result
 
@@ -518,6 +568,9 @@ class FileView:
     def member(self, qualified: str) -> Member | None:
         return self.project.member(qualified, self.path, self.used)
 
+    def may_wrap(self, qualified: str) -> bool:
+        return self.project.may_wrap(qualified, self.path, self.used)
+
     def method(self, class_qualified: str, name: str) -> FunctionSummary | None:
         return self.project.method(class_qualified, name, self.path, self.used)
 
@@ -525,34 +578,8 @@ class FileView:
         return self.project.class_attribute(class_qualified, name, self.path, self.used)
 
     def may_call_wrappers(self, data: bytes) -> bool:
-        """The byte gate for a file that names no sink: whether it imports a module of
-        the tree that exports a wrapper named in the file, or imports a package whose
-        submodule does (``import app`` then ``app.db.run(...)``). Records what it read."""
-        project = self.project
-        for module in _imported_modules(data):
-            absolute = self.absolute(module)
-            found = project.find(absolute, self.path) if absolute else None
-            if absolute is None or found is None:
-                continue
-            reached = project.reached(found[0], 1)
-            self.used.update(reached.dependencies)
-            if any(_word(name, data) for name in reached.exports):
-                return True
-            if found[0].name == "__init__.py" and _plainly_imported(module, data):
-                # ``import app`` then ``app.db.run(...)``: a wrapper of a submodule.
-                text = data.decode("utf-8", "replace")
-                if _chained(text, module, absolute, self._exports):
-                    return True
-        return False
-
-    def _exports(self, module: str) -> Exports | None:
-        """What `module` exports (None when it is not a module of the tree)."""
-        found = self.project.find(module, self.path)
-        if found is None:
-            return None
-        reached = self.project.reached(found[0], 1)
-        self.used.update(reached.dependencies)
-        return reached.exports
+        """`ProjectIndex.names_wrappers` for this file, recording what it read."""
+        return self.project.names_wrappers(data, self.path, 1, self.used)
 
     def imported(self, outline: Outline) -> dict[str, frozenset[str]]:
         """`ProjectIndex.imported` for this file, recording what it read."""
@@ -773,23 +800,26 @@ def _module_file(root: Path, relative: Path) -> Path | None:
     return None
 
 
-def _imported_modules(data: bytes) -> list[str]:
-    """The modules a source imports, as written (relative ones with their dots); for
-    ``from X import a, b`` both ``X`` and ``X.a``, ``X.b`` (either may be a module)."""
-    out: list[str] = []
+def _imported_modules(data: bytes) -> dict[str, bool]:
+    """The modules a source imports, as written (relative ones with their dots), each
+    with whether an ``import`` statement names it (then ``module.sub.name`` may be
+    used); for ``from X import a, b`` both ``X`` and ``X.a``, ``X.b`` (either may be
+    a module)."""
+    out: dict[str, bool] = {}
     for match in _FROM.finditer(data):
         module = match.group(1).decode("ascii", "replace")
-        out.append(module)
+        out.setdefault(module, False)
         names = match.group(2).decode("ascii", "replace").strip("() \t\r\n\\")
         for item in names.split(","):
             name = item.split()[0] if item.split() else ""
             if name.isidentifier():
-                out.append(f"{module}.{name}" if not module.endswith(".") else module + name)
+                full = f"{module}.{name}" if not module.endswith(".") else module + name
+                out.setdefault(full, False)
     for match in _IMPORT.finditer(data):
         for item in match.group(1).decode("ascii", "replace").split(","):
             words = item.split()
             if words and all(p.isidentifier() for p in words[0].split(".")):
-                out.append(words[0])
+                out[words[0]] = True
     return out
 
 
@@ -800,20 +830,6 @@ def _decoded(data: bytes) -> str | None:
         return data.decode(encoding)
     except (SyntaxError, UnicodeDecodeError, LookupError):
         return None
-
-
-def _word(name: str, data: bytes) -> bool:
-    return (
-        re.search(rb"(?<![\w\x80-\xff])" + re.escape(name.encode()) + rb"(?![\w\x80-\xff])", data)
-        is not None
-    )
-
-
-def _plainly_imported(module: str, data: bytes) -> bool:
-    """Whether `module` is imported by an ``import`` statement (it is then used as
-    ``module.sub.name``), not only named in a ``from`` statement."""
-    pattern = rb"^[ \t]*import[ \t]+[^\n;#]*\b" + re.escape(module.encode()) + rb"\b"
-    return re.search(pattern, data, re.M) is not None
 
 
 def _chained(

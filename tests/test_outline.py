@@ -5,6 +5,9 @@ whole-module parses (compared on every fixture, rule example and project)."""
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -155,7 +158,11 @@ def test_imported_wrappers_and_the_methods_they_bring() -> None:
     reach = outline(source).reach(imported)
     assert reach.uses_imported
     # `Mine` passes `go`'s parameter on to a wrapper; `Repo` is re-exported.
-    assert exports(source, imported) == {"Mine": {"go", "run"}, "Repo": {"run"}, "db.run_sql": set()}
+    assert exports(source, imported) == {
+        "Mine": {"go", "run"},
+        "Repo": {"run"},
+        "db.run_sql": set(),
+    }
 
 
 def test_instance_attributes_keep_the_methods_that_assign_them() -> None:
@@ -210,8 +217,8 @@ def test_blanking_moves_no_line_or_column() -> None:
     assert blanked.splitlines() == [
         "",
         "class C:",
-        "    def a(self, x):",
-        "        pass",
+        "    def a(): pass",
+        "",
         "",
         "",
         "",
@@ -230,10 +237,10 @@ def test_blanking_everything_keeps_valid_code(path: Path) -> None:
     text = python_extract.decode(path.read_bytes())
     if not isinstance(text, str) or (found := Outline.of(text)) is None:
         pytest.skip("not Python this interpreter parses")
-    spans = [(u.body, u.last) for u in found.units if u.body]
+    spans = [(u.first, u.last, f"def {u.name}(): pass") for u in found.units]
     blanked = blank(text, spans)
     ast.parse(blanked)
-    inside = {line for first, last in spans for line in range(first, last + 1)}
+    inside = {line for first, last, _ in spans for line in range(first, last + 1)}
     before, after = text.splitlines(), blanked.splitlines()
     assert len(before) == len(after)
     for number, (old, new) in enumerate(zip(before, after, strict=True), start=1):
@@ -282,3 +289,57 @@ def test_package_imports_reach_submodule_wrappers(tmp_path: Path) -> None:
 
 def _result(root: Path) -> tuple[object, ...]:
     return lint_paths([root], CONFIG, root=root).files  # type: ignore[return-value]
+
+
+def test_attributes_of_an_instance_made_in_view_keep_their_assignment() -> None:
+    source = textwrap.dedent(
+        """
+        import psycopg2
+
+
+        class Q:
+            def __init__(self):
+                self.sql = "SET search_path TO x"
+
+            def other(self):
+                self.unrelated = 1
+
+
+        def go(cur):
+            q = Q()
+            cur.execute(q.sql)
+        """
+    ).encode()
+    fast = python_extract.extract_python(source, "m.py")
+    python_extract.FAST = False
+    try:
+        whole = python_extract.extract_python(source, "m.py")
+    finally:
+        python_extract.FAST = True
+    assert len(fast.sites) == 1 and fast == whole
+
+
+def test_a_module_that_becomes_a_wrapper_invalidates_its_callers(tmp_path: Path) -> None:
+    """The gate read db.py to rule out a wrapper call in use.py: the cache must
+    analyse use.py again once db.py defines one."""
+    (tmp_path / "db.py").write_text("def run(sql):\n    return sql.strip()\n")
+    (tmp_path / "use.py").write_text("from db import run\nrun('SET a = 1')\n")
+
+    def codes() -> dict[str, list[str]]:
+        done = subprocess.run(
+            [sys.executable, "-m", "pinlint", "check", ".", "--isolated", "--format", "json"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        found: dict[str, list[str]] = {}
+        for finding in json.loads(done.stdout)["findings"]:
+            found.setdefault(finding["path"], []).append(finding["code"])
+        return found
+
+    assert codes() == {}
+    assert (tmp_path / ".pinlint_cache").is_dir()
+    (tmp_path / "db.py").write_text("def run(sql):\n    CUR.execute(sql)\n")
+    assert codes() == {"use.py": ["PIN101"]}

@@ -471,7 +471,7 @@ class ModuleAnalysis:
         if isinstance(func, cst.Name):
             for value in names.values(func, resolve=False) or ():
                 if isinstance(value, Ref) and value.kind is RefKind.IMPORT:
-                    if not far:
+                    if not far or not self._may_wrap(self.bindings.absolute(value.target)):
                         continue
                     resolved: Sequence[object] = self.bindings._import_values(value.target)
                 else:
@@ -543,16 +543,30 @@ class ModuleAnalysis:
         if value.local:
             summary = self.function_summary(value.target)
             return _Callee(summary, False, 0) if summary is not None and summary.flows else None
-        member = self.resolver.member(value.target) if self.resolver is not None else None
+        if self.resolver is None or not self._may_wrap(value.target):
+            return None
+        member = self.resolver.member(value.target)
         if member is not None and member.function is not None and member.function.flows:
             return _Callee(member.function, False, member.drop)
         return None
 
+    def _may_wrap(self, qualified: str | None) -> bool:
+        """Whether a name of another module can be a wrapper (the outline's answer,
+        before anything is parsed: `Resolver.may_wrap`)."""
+        if qualified is None:
+            return False
+        return self.resolver is None or self.resolver.may_wrap(qualified)
+
     def _attribute_ref(self, value: Ref, attr: str) -> _Callee | None:
         if value.kind is RefKind.RESULT:
+            absolute = self.bindings.absolute(value.target)
+            if not value.local and not self._may_wrap(absolute and f"{absolute}.{attr}"):
+                return None  # (what an imported callable returned, if it is a class)
             made = self.bindings.result_class(value)
             return self._attribute_ref(made, attr) if made is not None else None
         if value.kind in (RefKind.MODULE, RefKind.IMPORT) and self.resolver is not None:
+            if not self._may_wrap(f"{value.target}.{attr}"):
+                return None
             member = self.resolver.member(f"{value.target}.{attr}")
             if member is None or member.function is None or not member.function.flows:
                 return None
@@ -565,7 +579,7 @@ class ModuleAnalysis:
                 if scope is None:
                     return None
                 return self._local_method(scope, attr, through_instance=instance)
-            if self.resolver is None:
+            if self.resolver is None or not self._may_wrap(f"{value.target}.{attr}"):
                 return None
             method = self.resolver.method(value.target, attr)
             if method is None or not method.flows:
@@ -591,7 +605,7 @@ class ModuleAnalysis:
                     )
                     if found is not None:
                         return found
-            elif self.resolver is not None:
+            elif self.resolver is not None and self._may_wrap(f"{base.target}.{name}"):
                 summary = self.resolver.method(base.target, name)
                 if summary is not None and summary.flows:
                     return _Callee(summary, _binds_first(summary, through_instance), 0)

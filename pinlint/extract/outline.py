@@ -1,14 +1,15 @@
 """Which functions of a module can send SQL, found with `ast`; and the module with
-the bodies of all the others blanked out.
+all the others blanked out.
 
 The dataflow (`pinlint.extract.dataflow`) needs a parsed module: its module-level
 bindings, its class bodies, and the functions whose calls send SQL, directly or
 through a wrapper. A libcst parse costs about ten times CPython's, and in a module
 that sends SQL most functions do not. So `Outline` reads the module with `ast` and
-`Outline.reach` finds the functions that matter; `Reach.blanked` is the module text
-with every other function's body replaced by ``pass`` and empty lines. Lines and
-columns do not move, so a libcst parse of the blanked text gives the sites, spans
-and related locations of the whole module at a fraction of the cost.
+`Outline.reach` finds the functions that matter; `blank` gives the module text with
+every other function (decorators and signature included) replaced by ``def name():
+pass`` and empty lines. The name stays bound; no other line or column moves, so a
+libcst parse of the blanked text gives the sites, spans and related locations of
+the whole module at a fraction of the cost.
 
 *Units* are the functions defined in the module body or in a class body (nested
 ones, at any depth of ``if``/``try``/class, included); a function defined inside
@@ -214,14 +215,11 @@ class Outline:
         with `call`, only where a ``(`` (or a comment or continuation) follows it and
         ``def`` does not precede it."""
         source = self.source
-        if "." in word:  # ``module.name``: blanks may surround the dot
-            if word.rpartition(".")[2] not in source.text:
-                return []
-            pattern = r"(?<![\w.])" + r"\s*\.\s*".join(map(re.escape, word.split("."))) + r"(?!\w)"
-            offsets = [m.start() for m in re.finditer(pattern, source.text)]
-            return [line for line in source.lines_of(offsets) if line not in self.import_lines]
-        offsets = source.words((word,))
-        if call:
+        head, _, tail = word.rpartition(".")
+        offsets = source.words((tail,))
+        if head:  # ``module.name``: the name must follow ``module.`` (blanks around the dot)
+            offsets = [at for at in offsets if _follows(source.text, at, head.split("."))]
+        elif call:
             text = source.text
             end = len(word)
             offsets = [
@@ -302,23 +300,24 @@ class Reach:
     uses_imported: bool
     #: Attribute names that blanked methods assign on ``self``.
     blanked_assigns: frozenset[str]
-    #: The (first, last) body lines of each unit that is not needed.
-    spans: tuple[tuple[int, int], ...]
+    #: What to blank (`blank`): each unit that is not needed, decorators and
+    #: signature included, becomes ``def name(): pass``.
+    spans: tuple[tuple[int, int, str], ...]
 
 
-def blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """`text` with the lines of each (first, last) span of `spans` (sorted, disjoint)
-    blanked: the first line keeps its indentation followed by ``pass``, the others
-    only their line ends, so that no other line or column moves."""
+def blank(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """`text` with the lines of each (first, last, code) span of `spans` (sorted,
+    disjoint) blanked: the first line keeps its indentation followed by `code`, the
+    others only their line ends, so that no other line or column moves."""
     starts = Source(text).starts
     out: list[str] = []
     at = 0
-    for first, last in spans:
+    for first, last, code in spans:
         begin = starts[first - 1]
         stop = starts[last] if last < len(starts) else len(text)
         body = text[begin:stop]
         indent = body[: len(body) - len(body.lstrip(" \t\f"))]
-        out += (text[at:begin], indent, "pass", *_LINE_END.findall(body))
+        out += (text[at:begin], indent, code, *_LINE_END.findall(body))
         at = stop
     if not out:
         return text
@@ -366,6 +365,25 @@ def _unit(
         body,
         frozenset(names),
     )
+
+
+def _follows(text: str, at: int, parts: list[str]) -> bool:
+    """Whether the name at `at` is preceded by ``parts[0].parts[1]...`` and a dot,
+    blanks allowed around each dot, and the first part is a whole word."""
+    for part in reversed(parts):
+        at -= 1
+        while at >= 0 and text[at] in " \t\f\r\n\\":
+            at -= 1
+        if at < 0 or text[at] != ".":
+            return False
+        at -= 1
+        while at >= 0 and text[at] in " \t\f\r\n\\":
+            at -= 1
+        start = at - len(part) + 1
+        if start < 0 or text[start : at + 1] != part:
+            return False
+        at = start
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_.")
 
 
 def _defined_at(text: str, at: int) -> bool:
@@ -446,9 +464,10 @@ def _reach(outline: Outline, imported: dict[str, frozenset[str]]) -> Reach:
             if call:
                 continue  # a sink called in module or class code: kept, not a wrapper
             cls = outline.class_at(line)
-            if cls is not None:  # class-level code (a base, an attribute) names a wrapper
-                flagged_classes.setdefault(cls, set()).update(members)
-                trigger(cls, members)
+            if cls is not None:  # class-level code (a base) names a class with wrappers
+                if members:
+                    flagged_classes.setdefault(cls, set()).update(members)
+                    trigger(cls, members)
                 continue
             statement = outline.statement_at(line)
             if statement is not None:  # ``run = db.run_sql``
@@ -462,14 +481,15 @@ def _reach(outline: Outline, imported: dict[str, frozenset[str]]) -> Reach:
         if unit.owner is None and unit.top_class is None:
             exported.setdefault(unit.name, set())
     for cls, methods in flagged_classes.items():
-        exported.setdefault(cls, set()).update(methods)
+        if methods:
+            exported.setdefault(cls, set()).update(methods)
     for word, members in imported.items():
         if word not in outline.plain_imports:  # (``import x`` makes no export of ``x``)
             exported.setdefault(word, set()).update(members)  # re-exported
     spans = tuple(
-        (unit.body, unit.last)
+        (unit.first, unit.last, f"def {unit.name}(): pass")
         for index, unit in enumerate(units)
-        if index not in needed and unit.body != 0
+        if index not in needed
     )
     return Reach(
         needed,
@@ -481,30 +501,41 @@ def _reach(outline: Outline, imported: dict[str, frozenset[str]]) -> Reach:
 
 
 def _attribute_closure(outline: Outline, needed: set[int]) -> frozenset[str]:
-    """Add to `needed` the methods that assign a ``self`` attribute a needed unit
-    reads; the attributes the remaining blanked methods assign."""
+    """Add to `needed` the methods that assign an attribute a needed unit reads; the
+    attributes the remaining blanked methods assign.
+
+    A needed unit reads ``self.X`` and ``cls.X``, and, when it names a class of the
+    module (``q = Query()``), ``anything.X``; a method kept for what it assigns
+    reads only ``self.X`` and ``cls.X`` (the values it assigns may be made of them)."""
     units = outline.units
     text = outline.source.text
     starts = outline.source.starts
+
+    def bounds(unit: Unit) -> tuple[int, int]:
+        stop = starts[unit.last] if unit.last < len(starts) else len(text)
+        return starts[unit.first - 1], stop
+
     assigned: dict[int, set[str]] = {}
     for index, unit in enumerate(units):
         if unit.owner is None or index in needed:
             continue
-        begin = starts[unit.first - 1]
-        stop = starts[unit.last] if unit.last < len(starts) else len(text)
-        names = set(_SELF_ASSIGN.findall(text, begin, stop))
+        names = set(_SELF_ASSIGN.findall(text, *bounds(unit)))
         if names:
             assigned[index] = names
     if not assigned or not needed:
         return frozenset(n for names in assigned.values() for n in names)
+    classes = re.compile(r"\b(?:" + "|".join(map(re.escape, outline.classes)) + r")\b")
     read: set[str] = set()
-    pending = list(needed)
+    for index in needed:
+        begin, stop = bounds(units[index])
+        read.update(_SELF_ATTRIBUTE.findall(text, begin, stop))
+        if outline.classes and classes.search(text, begin, stop):
+            read.update(_ANY_ATTRIBUTE.findall(text, begin, stop))
+    pending = [-1]
     while pending:
         index = pending.pop()
-        unit = units[index]
-        begin = starts[unit.first - 1]
-        stop = starts[unit.last] if unit.last < len(starts) else len(text)
-        read.update(_attributes_read(text, begin, stop))
+        if index >= 0:
+            read.update(_SELF_ATTRIBUTE.findall(text, *bounds(units[index])))
         for other, names in list(assigned.items()):
             if names & read:
                 needed.add(other)
@@ -513,8 +544,5 @@ def _attribute_closure(outline: Outline, needed: set[int]) -> frozenset[str]:
     return frozenset(n for names in assigned.values() for n in names)
 
 
-_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)")
-
-
-def _attributes_read(text: str, begin: int, stop: int) -> Iterable[str]:
-    return _ATTRIBUTE.findall(text, begin, stop)
+_SELF_ATTRIBUTE = re.compile(r"\b(?:self|cls)\s*\.\s*([A-Za-z_]\w*)")
+_ANY_ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)")
