@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pinlint import suppress
 from pinlint.cache import digest
 from pinlint.config import Config
-from pinlint.extract import extract_python, might_matter
+from pinlint.extract.gate import might_matter
 from pinlint.flow import FunctionFlow
 from pinlint.model import (
     CallSite,
@@ -89,6 +89,8 @@ def _lint(
     if path.endswith(".sql"):
         extraction = _extract_sql(source, path, config.dialect)
     elif might_matter(source) or (view is not None and view.may_call_wrappers(source)):
+        from pinlint.extract.python import extract_python  # (libcst: only when needed)
+
         extraction = extract_python(source, path, view)
     else:
         return

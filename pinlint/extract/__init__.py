@@ -14,7 +14,22 @@ Public API:
 The known drivers and ORMs are data in `pinlint.extract.drivers`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pinlint.extract.gate import might_matter
-from pinlint.extract.python import extract_python
+
+if TYPE_CHECKING:
+    from pinlint.extract.python import extract_python
 
 __all__ = ["extract_python", "might_matter"]
+
+
+def __getattr__(name: str) -> Any:
+    # libcst is imported with the first file that needs it, not with the package.
+    if name == "extract_python":
+        from pinlint.extract.python import extract_python
+
+        return extract_python
+    raise AttributeError(name)

@@ -74,11 +74,11 @@ from pinlint.extract.positions import node_ranges
 from pinlint.extract.prepass import (
     CannotCut,
     Lines,
-    Source,
     assemble,
     compound_start,
     import_table,
 )
+from pinlint.extract.source import Source
 from pinlint.extract.strings import evaluate
 from pinlint.extract.visitor import Collected, Imports, callee_parts, collect, type_info
 from pinlint.flow import Block, Ending, Event, Exit, ExitKind, FunctionFlow, Op

@@ -43,7 +43,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pinlint.extract.drivers import FUNCTIONS_BY_NAME, sink_names
-from pinlint.extract.prepass import Source
+from pinlint.extract.source import Source
 
 #: False: never blank (`pinlint.project` parses modules whole; the tests compare).
 BLANK = True
