@@ -635,23 +635,28 @@ class _Module:
             from pinlint.extract import outline as outlines
             from pinlint.extract.dataflow import ModuleAnalysis
             from pinlint.extract.dialect import module_dialect
+            from pinlint.extract.python import whole_imports
             from pinlint.extract.visitor import collect
 
             try:
                 text = _decoded(self.data)
                 if text is None:
                     raise ValueError("undecodable")
-                code = text
+                code, imports = text, None
                 if not self._whole and outlines.BLANK:
                     reach = self.project.reached(self.path).reach
                     if reach is None:
                         outline = outlines.Outline.of(text)
                         reach = outline.reach() if outline is not None else None
-                    if reach is not None:
+                    # (the import table stays the whole module's)
+                    imports = whole_imports(text) if reach is not None else None
+                    if reach is not None and imports is not None:
                         code = outlines.blank(text, reach.spans)
                         self._blanked_assigns = reach.blanked_assigns
                 tree = cst.parse_module(code)
                 collected = collect(tree)
+                if code is not text and imports is not None:
+                    collected.imports = imports
                 self._analysis = ModuleAnalysis(
                     tree,
                     collected,

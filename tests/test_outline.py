@@ -343,3 +343,29 @@ def test_a_module_that_becomes_a_wrapper_invalidates_its_callers(tmp_path: Path)
     assert (tmp_path / ".pinlint_cache").is_dir()
     (tmp_path / "db.py").write_text("def run(sql):\n    CUR.execute(sql)\n")
     assert codes() == {"use.py": ["PIN101"]}
+
+
+def test_imports_inside_blanked_functions_still_count() -> None:
+    """`import psycopg2` in a function that is blanked still makes the module a
+    PostgreSQL one, and its sinks as sure as a whole parse makes them."""
+    source = textwrap.dedent(
+        """
+        def version():
+            import psycopg2
+
+            return psycopg2.__version__
+
+
+        def apply(cur, name):
+            sql = "SET search_path TO " + name
+            cur.execute(sql)
+            cur.execute("LISTEN jobs")
+        """
+    ).encode()
+    fast = python_extract.extract_python(source, "m.py")
+    python_extract.FAST = False
+    try:
+        whole = python_extract.extract_python(source, "m.py")
+    finally:
+        python_extract.FAST = True
+    assert len(fast.sites) == 2 and fast == whole

@@ -31,6 +31,7 @@ comes back as an `Extraction` holding a `Problem`.
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
 from dataclasses import replace
@@ -46,7 +47,8 @@ from pinlint.extract.dialect import module_dialect
 from pinlint.extract.flow import function_flows
 from pinlint.extract.outline import parse
 from pinlint.extract.positions import node_ranges
-from pinlint.extract.prepass import Lines, locate
+from pinlint.extract.prepass import CannotCut, Lines, import_table, locate
+from pinlint.extract.source import Source
 from pinlint.extract.visitor import Imports, collect
 from pinlint.model import Dialect, Extraction, Problem, RelatedLocation, Span, SqlSite
 
@@ -103,17 +105,36 @@ def _extract(source: bytes, path: str, project: ProjectView | None = None) -> Ex
             if not needs_bindings(cut):  # literals only: nothing to follow
                 return _sites(pieces, text, path, located.imports, located.lines)
     # Names, building and wrappers are followed through the whole module; the
-    # functions that cannot send SQL are blanked first (`outline`).
-    for code in dict.fromkeys(
-        (outlines.blank(text, reach.spans) if reach is not None else text, text)
-    ):
+    # functions that cannot send SQL are blanked first (`outline`), and the import
+    # table is the whole module's (imports inside blanked functions count too).
+    imports = located.imports if located is not None else None
+    if reach is not None and imports is None and tree is not None:
+        imports = whole_imports(text, tree)
+    blanked = text
+    if reach is not None and imports is not None:
+        blanked = outlines.blank(text, reach.spans)
+    for code in dict.fromkeys((blanked, text)):
         try:
             module = cst.parse_module(code)
         except cst.ParserSyntaxError as exc:
             problem = _syntax_problem(exc)
         else:
-            return _sites(module, text, path, project=project)
+            whole = code is text
+            return _sites(module, text, path, None if whole else imports, project=project)
     return Extraction(problems=(problem,))
+
+
+def whole_imports(text: str, tree: ast.Module | None = None) -> Imports | None:
+    """The import table of every scope of `text`, from `ast` (as `collect` builds it
+    from a whole libcst module); None when `ast` cannot give it."""
+    if tree is None:
+        tree = parse(text)
+    if tree is None:
+        return None
+    try:
+        return import_table(tree, Source(text))
+    except CannotCut:
+        return None
 
 
 def _sites(
