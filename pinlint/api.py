@@ -7,17 +7,21 @@ discovery and reading. Neither prints anything or knows about output formats.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pinlint import runner
 from pinlint.config import Config
-from pinlint.files import discover
+from pinlint.files import RealPaths, discover
 from pinlint.lambdas import with_lambda_handlers
 from pinlint.model import Diagnostic, FileResult
-from pinlint.project import ProjectIndex
+
+if TYPE_CHECKING:
+    from pinlint.project import ProjectIndex
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,21 @@ def lint_source(
     return engine.lint_source(data, path, config or Config())
 
 
-def display_path(path: Path, root: Path) -> str:
-    """The path as reported: relative to `root` (posix) when under it, else absolute."""
-    absolute = path.resolve() if not path.is_absolute() else path
+def display_path(path: Path, root: Path, real: RealPaths | None = None) -> str:
+    """The path as reported: relative to `root` (posix) when under it, else absolute.
+    A relative `path` is resolved first (by `real`, when given: a run's memo)."""
+    if path.is_absolute():
+        absolute = str(path)
+    else:
+        absolute = real(path) if real is not None else os.path.realpath(path)
+    if os.sep == "/":  # the common case, without pathlib
+        prefix = str(root).rstrip("/") + "/"
+        if absolute.startswith(prefix) and len(absolute) > len(prefix):
+            return absolute[len(prefix) :]
     try:
-        return absolute.relative_to(root).as_posix()
+        return Path(absolute).relative_to(root).as_posix()
     except ValueError:
-        return absolute.as_posix()
+        return Path(absolute).as_posix()
 
 
 def lint_paths(
@@ -64,16 +76,26 @@ def lint_paths(
     base = (root or Path.cwd()).resolve()
     # PIN501 tells Lambda handlers apart; the deployment files that name them are read here.
     config = with_lambda_handlers(config, paths, base)
-    files = [(path, display_path(path, base)) for path in discover(paths, config.excludes)]
+    real = RealPaths()
+    files = [
+        (path, display_path(path, base, real)) for path in discover(paths, config.excludes, real)
+    ]
     if progress is not None and files:
         progress(0, len(files))
-    # The modules of the checked tree: imported constants and wrappers (`pinlint.project`).
-    project = ProjectIndex.for_paths(
-        paths,
-        [path for path, _ in files],
-        display=partial(display_path, root=base),  # picklable, for worker processes
-        max_bytes=config.max_file_bytes,
-    )
+
+    def project() -> ProjectIndex:
+        """The modules of the checked tree: imported constants and wrappers
+        (`pinlint.project`); built only when a file has to be analysed."""
+        from pinlint.project import ProjectIndex
+
+        return ProjectIndex.for_paths(
+            paths,
+            [path for path, _ in files],
+            # picklable, for worker processes
+            display=partial(display_path, root=base, real=real),
+            max_bytes=config.max_file_bytes,
+        )
+
     # Cache, processes and the order of the work: `pinlint.runner`.
     checked, _ = runner.run(files, config, Path.cwd(), progress, project)
     results = [_per_file_ignores(result, config) for result in checked]

@@ -5,14 +5,17 @@ current directory)::
 
     .pinlint_cache/
         CACHEDIR.TAG, .gitignore          # backup tools and git leave it alone
-        v1-<salt>/<ab>/<key>               # one entry per checked file
+        v2-<salt>/<ab>/<key>               # one entry per checked file
+        v2-<salt>/index.json               # every file's record, for large runs
 
 The *salt* names everything that decides results besides the files: the entry
 format, pinlint's version and a fingerprint of its installed code (so an edited
 checkout never reads entries an older build wrote), the versions of libcst and
 sqlglot, and every `Config` field except those that only choose files or the exit
 code (`IGNORED_SETTINGS`). A new `Config` field is part of the salt unless it is
-added there, so forgetting about the cache costs hits, never correctness.
+added there, so forgetting about the cache costs hits, never correctness. A run
+marks its salt directory as used (its mtime), and one that makes a new directory
+removes the siblings no run has used for a while (`Cache.sweep`).
 
 An entry is keyed by the path as reported plus the file's location under the
 project root, and holds up to `KEEP` *records* (newest first), one per content the
@@ -25,18 +28,29 @@ so changing a module re-analyses its dependants. What a file did *not* use is no
 recorded: a fact whose absence changed the result (a module that was read and found
 to define no wrapper) must be reported as a dependency too, or the entry outlives it.
 
+Every record is checked against the files as they are when it is used, wherever it
+was read from, so the **index** (`index.json`: one record per file and a single table
+of the files they depend on) can only save time, never change a result: a run of many
+files reads it instead of an entry per file and checks each dependency once; a file
+it lacks, or whose record no longer holds, falls back to its entry, and the run then
+writes the index again (`Cache.load_index`, `Cache.save_index`).
+
 Hashing reads the file. A record also keeps the size, mtime and inode each
 dependency had when it was hashed, and an unchanged stat is trusted instead of
 reading the file again, but only for a file that had then been left alone for
 `STABLE_NS` (so a write in the same clock tick as the hashing cannot go unseen, nor
-one between the analysis and the stat). A tool that rewrites a file in place and
-then restores its old size, mtime and inode defeats this, as it defeats make.
+one between the analysis and the stat); other files are stored with no mtime
+(`UNTRUSTED`) and always hashed. A different size means a different content; when
+only the mtime or inode differ, the content hash decides, so a touched but unchanged
+file is still a hit. A tool that rewrites a file in place and then restores its old
+size, mtime and inode defeats this, as it defeats make. Each file is stat'ed (and, if
+need be, hashed) at most once per run.
 
 Entries are JSON, never pickle (a cache directory can come with an untrusted
 checkout), written to a temporary file and renamed into place (`os.replace`), so
 a reader sees a whole entry or none and concurrent runs at worst redo each
-other's work. An entry that cannot be read, parsed or decoded is a miss, never
-an error; a cache directory that cannot be written is simply not written.
+other's work. An entry (or index) that cannot be read, parsed or decoded is a miss,
+never an error; a cache directory that cannot be written is simply not written.
 """
 
 from __future__ import annotations
@@ -47,10 +61,11 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
+import re
+import time
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -62,11 +77,23 @@ if typing.TYPE_CHECKING:
     from pinlint.config import Config
 
 DIRECTORY = ".pinlint_cache"
-FORMAT = 1
+FORMAT = 2
+#: The index of a salt directory (`Cache.load_index`), read by runs of at least
+#: `INDEX_MIN_FILES` files (smaller ones read their few entries).
+INDEX = "index.json"
+INDEX_MIN_FILES = 100
 #: Records (contents) kept per file.
 KEEP = 4
 #: A stat is trusted for a file that had not changed for this long when it was hashed.
 STABLE_NS = 2_000_000_000
+#: The mtime stored for a file whose stat is not to be trusted: it is always hashed.
+UNTRUSTED = -1
+#: A salt directory that no run has used for this long is removed (`Cache.sweep`) ...
+STALE_NS = 7 * 24 * 3600 * 1_000_000_000
+#: ... and so is one idle for `BUSY_NS` that is not among the `MAX_SALTS` most recent.
+MAX_SALTS = 8
+BUSY_NS = 3600 * 1_000_000_000
+_SALT_DIRECTORY = re.compile(r"v[0-9]+-[0-9a-f]+\Z")
 #: `Config` fields that do not change a file's diagnostics: they choose the files
 #: (exclude), act after the cache (per-file-ignores, fail-on) or run the run.
 IGNORED_SETTINGS = frozenset(
@@ -98,6 +125,14 @@ class Dependency:
 def snapshot(location: str, data: bytes, stat: os.stat_result) -> Dependency:
     """The `Dependency` for a file read as `data`, `stat` taken after the read."""
     return Dependency(location, digest(data), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def trusted(dep: Dependency, hashed_at_ns: int) -> Dependency:
+    """`dep` as stored, for a file hashed at `hashed_at_ns`: its mtime is kept only if
+    the file had been left alone for `STABLE_NS` then, else it is `UNTRUSTED`."""
+    if hashed_at_ns - dep.mtime_ns >= STABLE_NS:
+        return dep
+    return Dependency(dep.location, dep.digest, dep.size, UNTRUSTED, dep.inode)
 
 
 # -- the salt ---------------------------------------------------------------------
@@ -201,6 +236,9 @@ def decode(hint: Any, data: Any) -> Any:
 
 # -- the cache ----------------------------------------------------------------------
 
+#: What a damaged entry or index raises while it is read: a miss, never an error.
+_CORRUPT = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+
 
 def _dependency(data: Any) -> Dependency:
     location, hashed, size, mtime_ns, inode = data
@@ -211,11 +249,49 @@ def _dependency(data: Any) -> Dependency:
     return Dependency(location, hashed, size, mtime_ns, inode)
 
 
+def _pairs(data: Any) -> tuple[tuple[str, str], ...]:
+    """`FileResult.dependencies` as stored: a list of [path, hash] lists."""
+    if not isinstance(data, list):
+        raise ValueError("not a list of pairs")
+    for pair in data:
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ValueError("not a pair")
+        if not (type(pair[0]) is str and type(pair[1]) is str):
+            raise ValueError("not a pair of strings")
+    return tuple((path, hashed) for path, hashed in data)
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One stored result: what it was computed from, and the result as stored JSON
+    (decoded only when used)."""
+
+    dependencies: tuple[Dependency, ...]
+    diagnostics: Any
+    #: `FileResult.dependencies` (as [path, hash] lists or pairs), or None when they
+    #: are the dependencies' (location, digest).
+    reported: Any
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "dependencies": [
+                [d.location, d.digest, d.size, d.mtime_ns, d.inode] for d in self.dependencies
+            ],
+            "diagnostics": self.diagnostics,
+            "reported": self.reported,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> _Record:
+        deps = tuple(_dependency(d) for d in data["dependencies"])
+        return cls(deps, data["diagnostics"], data["reported"])
+
+
 class Cache:
     """One run's view of the cache for one configuration (`salt`).
 
     Safe to use from several processes at once; each keeps its own memo of the
-    content hashes it has computed.
+    files it has checked and of the content hashes it has computed.
     """
 
     def __init__(self, root: Path, salt: str) -> None:
@@ -224,9 +300,29 @@ class Cache:
         self.base = self.project / DIRECTORY
         self.directory = self.base / f"v{FORMAT}-{salt}"
         self.salt = salt
-        self._digests: dict[str, str | None] = {}
-        self._made: set[Path] = set()
         self._writable = True
+        self._made: set[Path] = set()
+        # What this process has learnt during the run (not handed to workers):
+        self._digests: dict[str, str | None] = {}
+        self._checked: dict[Dependency, bool] = {}
+        #: The index (`load_index`): its entries, or None; its table of files, whether
+        #: each is unchanged, and its (location, digest).
+        self._index: dict[str, Any] | None = None
+        self._files: list[Dependency] = []
+        self._fresh: list[bool] = []
+        self._pairs: list[tuple[str, str]] = []
+        #: With the index loaded: each key looked up, with the record that served it
+        #: (None: a miss), and whether the index must be written again.
+        self._seen: dict[str, _Record | None] = {}
+        self._stale = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Workers get the configuration of the cache, not what this process read."""
+        state = dict(self.__dict__)
+        state.update(
+            _digests={}, _checked={}, _index=None, _files=[], _fresh=[], _pairs=[], _seen={}
+        )
+        return state
 
     @classmethod
     def for_config(cls, config: Config, cwd: Path | None = None) -> Cache:
@@ -241,42 +337,67 @@ class Cache:
             absolute = absolute[len(self._prefix) :]
         return absolute.replace(os.sep, "/") if os.sep != "/" else absolute
 
-    def _entry(self, shown: str, location: str) -> Path:
-        key = hashlib.blake2b(f"{shown}\0{location}".encode(), digest_size=16).hexdigest()
+    def _key(self, shown: str, location: str) -> str:
+        return hashlib.blake2b(f"{shown}\0{location}".encode(), digest_size=16).hexdigest()
+
+    def _entry(self, key: str) -> Path:
         return self.directory / key[:2] / key
 
     # -- reading --
 
-    def lookup(self, path: Path, shown: str) -> FileResult | None:
+    def lookup(self, path: Path | str, shown: str) -> FileResult | None:
         """The cached result for `path` (reported as `shown`), if still valid."""
         location = self.location(path)
-        try:
-            raw = self._entry(shown, location).read_bytes()
-        except OSError:
-            return None
-        try:
-            return self._valid(raw, location, shown)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
-            return None  # corrupt, truncated, or written by an incompatible build
-
-    def _valid(self, raw: bytes, location: str, shown: str) -> FileResult | None:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            return None
-        for record in data["records"]:
-            deps = [_dependency(d) for d in record["dependencies"]]
-            hashed_at = decode(int, record["hashed_at_ns"])
-            if not deps or deps[0].location != location:
-                continue
-            if all(self._unchanged(dep, hashed_at) for dep in deps):
-                raw = record["diagnostics"]
-                # Most files have no findings: nothing to decode.
-                diagnostics = decode(tuple[Diagnostic, ...], raw) if raw else ()
-                reported = decode(tuple[tuple[str, str], ...], record["reported"])
-                return FileResult(shown, diagnostics, reported)
+        key = self._key(shown, location)
+        if self._index is not None:
+            with contextlib.suppress(*_CORRUPT):
+                found = self._from_index(key, location, shown)
+                if found is not None:
+                    return found
+            self._stale = True  # the index lacks this file, or has an outdated record
+        with contextlib.suppress(*_CORRUPT):
+            for record in self._records(key):
+                deps = record.dependencies
+                if deps and deps[0].location == location and all(map(self._unchanged, deps)):
+                    if record.reported is None:
+                        used = tuple((d.location, d.digest) for d in deps)
+                    else:
+                        used = _pairs(record.reported)
+                    return self._result(key, shown, record, used)
+        if self._index is not None:
+            self._seen[key] = None
         return None
 
-    def _unchanged(self, dep: Dependency, hashed_at_ns: int) -> bool:
+    def _result(
+        self, key: str, shown: str, record: _Record, used: tuple[tuple[str, str], ...]
+    ) -> FileResult:
+        """The result of a record that holds (`used`: its `FileResult.dependencies`)."""
+        result = FileResult(shown, decode(tuple[Diagnostic, ...], record.diagnostics), used)
+        if self._index is not None:
+            self._seen[key] = record
+        return result
+
+    def _records(self, key: str) -> Iterator[_Record]:
+        """The records of a file's entry, newest first, each read as it is reached."""
+        try:
+            raw = self._entry(key).read_bytes()
+        except OSError:
+            return
+        data = json.loads(raw)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return
+        for record in data["records"]:
+            yield _Record.from_json(record)
+
+    def _unchanged(self, dep: Dependency) -> bool:
+        """Whether `dep` still has its content (memoised for the run: many results
+        share their dependencies)."""
+        known = self._checked.get(dep)
+        if known is None:
+            known = self._checked[dep] = self._check(dep)
+        return known
+
+    def _check(self, dep: Dependency) -> bool:
         path = os.path.join(self.project, dep.location)  # an absolute location stays as it is
         try:
             st = os.stat(path)
@@ -284,8 +405,10 @@ class Cache:
             return False
         if st.st_size != dep.size:
             return False
-        stable = hashed_at_ns - dep.mtime_ns >= STABLE_NS
-        if stable and (st.st_mtime_ns, st.st_ino) == (dep.mtime_ns, dep.inode):
+        # Another size is another content. Otherwise the stat decides only when it is
+        # exactly the one recorded, and was recorded as trustworthy (`trusted`); when
+        # the mtime or inode differ, the content hash decides.
+        if dep.mtime_ns != UNTRUSTED and (st.st_mtime_ns, st.st_ino) == (dep.mtime_ns, dep.inode):
             return True
         return self.current_digest(dep.location, path) == dep.digest
 
@@ -299,6 +422,114 @@ class Cache:
                 self._digests[location] = None
         return self._digests[location]
 
+    # -- the index --
+
+    def load_index(self) -> None:
+        """Read the index, so that lookups need not read an entry per file.
+
+        `index.json` holds one record per file, as the last large run found them,
+        with a single table of the files they depend on; a record names its
+        dependencies (and its `FileResult.dependencies`, when they are other pairs
+        than those) by their row in the table. A warm run reads one file, checks
+        each row of the table once, here, and then a record with a few lookups per
+        dependency. The index is only an accelerator: a file it lacks, or whose
+        record no longer holds, is looked up in its own entry, and `save_index` then
+        writes it again. Small runs leave it alone (reading it would cost more than
+        their few entries)."""
+        self._index, self._files, self._fresh, self._pairs = {}, [], [], []
+        try:
+            data = json.loads((self.directory / INDEX).read_bytes())
+            if data.get("format") != FORMAT:
+                raise ValueError("another format")
+            files = [_dependency(d) for d in data["files"]]
+            entries = data["entries"]
+            if not isinstance(entries, dict):
+                raise ValueError("no entries")
+        except (OSError, *_CORRUPT):
+            self._stale = True
+            return
+        self._index, self._files = entries, files
+        self._fresh = [self._unchanged(d) for d in files]
+        self._pairs = [(d.location, d.digest) for d in files]
+
+    def _rows(self, ids: Any) -> list[int]:
+        """Rows of the index's table (`IndexError`, `TypeError` or `ValueError` if
+        they are not)."""
+        if not isinstance(ids, list) or (ids and min(ids) < 0):
+            raise ValueError("not rows of the table")
+        return ids
+
+    def _from_index(self, key: str, location: str, shown: str) -> FileResult | None:
+        """The index's result for the file, if its record still holds. Per dependency
+        this is a few lookups in lists (`map`), no Python code."""
+        assert self._index is not None
+        item = self._index.get(key)
+        if item is None:
+            return None
+        ids, diagnostics, reported = item
+        if not self._rows(ids) or not all(map(self._fresh.__getitem__, ids)):
+            return None
+        deps = tuple(map(self._files.__getitem__, ids))
+        if deps[0].location != location:
+            return None
+        used = self._used(reported)
+        record = _Record(deps, diagnostics, used)
+        if used is None:
+            used = tuple(map(self._pairs.__getitem__, ids))
+        return self._result(key, shown, record, used)
+
+    def _used(self, reported: Any) -> tuple[tuple[str, str], ...] | None:
+        """An index record's `FileResult.dependencies`: None (its dependencies' pairs),
+        rows of the table, or [path, hash] lists."""
+        if reported is None:
+            return None
+        if reported and type(reported[0]) is int:
+            return tuple(map(self._pairs.__getitem__, self._rows(reported)))
+        return _pairs(reported)
+
+    def save_index(self) -> None:
+        """Write the index again if this run found it missing, outdated or incomplete:
+        the records that served this run's files, the newest entry of each file
+        analysed, and the old index's records of the files this run did not look up.
+        Never raises; concurrent runs each write a whole index, and the last one wins."""
+        if self._index is None or not self._stale or not self._writable:
+            return
+        table: dict[Dependency, int] = {}
+        rows: dict[tuple[str, str], int] = {}  # (location, digest) -> a row that has them
+
+        def add(key: str, record: _Record | None) -> None:
+            if record is None:
+                return
+            ids = []
+            for dep in record.dependencies:
+                row = table.setdefault(dep, len(table))
+                rows.setdefault((dep.location, dep.digest), row)
+                ids.append(row)
+            reported = record.reported
+            if reported is not None:
+                found = [rows.get((path, hashed)) for path, hashed in reported]
+                reported = found if None not in found else reported
+            entries[key] = [ids, record.diagnostics, reported]
+
+        entries: dict[str, Any] = {}
+        for key in self._index.keys() - self._seen.keys():
+            with contextlib.suppress(*_CORRUPT):
+                ids, diagnostics, reported = self._index[key]
+                deps = tuple(map(self._files.__getitem__, self._rows(ids)))
+                add(key, _Record(deps, diagnostics, self._used(reported)))
+        for key, record in self._seen.items():
+            if record is None:  # analysed by this run: what was stored for it
+                with contextlib.suppress(*_CORRUPT):
+                    record = next(self._records(key), None)
+            with contextlib.suppress(*_CORRUPT):
+                add(key, record)
+        files = [[d.location, d.digest, d.size, d.mtime_ns, d.inode] for d in table]
+        payload = json.dumps(
+            {"format": FORMAT, "files": files, "entries": entries}, separators=(",", ":")
+        )
+        with contextlib.suppress(OSError):
+            self._write(self.directory / INDEX, payload.encode("utf-8", "surrogatepass"))
+
     # -- writing --
 
     def store(
@@ -308,21 +539,17 @@ class Cache:
         hashed_at_ns: int,
         result: FileResult,
     ) -> None:
-        """Record `result` for the file `dependencies[0]`; never raises."""
-        deps = tuple(dependencies)
+        """Record `result` for the file `dependencies[0]`, whose contents were hashed
+        from `hashed_at_ns` on; never raises."""
+        deps = tuple(trusted(d, hashed_at_ns) for d in dependencies)
         if not deps or not self._writable:
             return
-        entry = self._entry(shown, deps[0].location)
-        record = {
-            "dependencies": [[d.location, d.digest, d.size, d.mtime_ns, d.inode] for d in deps],
-            "hashed_at_ns": hashed_at_ns,
-            "diagnostics": encode(result.diagnostics),
-            "reported": [list(pair) for pair in result.dependencies],
-        }
+        entry = self._entry(self._key(shown, deps[0].location))
+        own = [(d.location, d.digest) for d in deps]
+        reported = None if list(result.dependencies) == own else result.dependencies
+        record = _Record(deps, encode(result.diagnostics), encode(reported)).as_json()
         records: list[Any] = [record]
-        with contextlib.suppress(
-            OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError
-        ):
+        with contextlib.suppress(OSError, *_CORRUPT):
             old = json.loads(entry.read_bytes())
             if isinstance(old, dict) and old.get("format") == FORMAT:
                 keys = {tuple(d.digest for d in deps)}
@@ -338,6 +565,8 @@ class Cache:
             self._writable = False  # read-only checkout, full disk: stop trying
 
     def _write(self, entry: Path, payload: bytes) -> None:
+        import tempfile  # not before: a run that writes nothing does not need it
+
         if entry.parent not in self._made:
             if not self.base.is_dir():
                 self._make_base()
@@ -360,3 +589,59 @@ class Cache:
             if not target.exists():
                 with contextlib.suppress(OSError):
                     target.write_text(text, encoding="utf-8")
+
+    # -- old salt directories --
+
+    def touch(self) -> None:
+        """Mark this salt directory as used now (its mtime says when a run last used
+        it); when it does not exist yet, this run is about to make it: `sweep`."""
+        try:
+            os.utime(self.directory)
+        except FileNotFoundError:
+            self.sweep()
+        except OSError:
+            pass  # a read-only cache is only read
+
+    def sweep(self) -> list[str]:
+        """Remove the salt directories beside this one that no run has used for
+        `STALE_NS`, and, beyond the `MAX_SALTS` most recently used (this one
+        included), those idle for `BUSY_NS`. Returns the names removed.
+
+        A run touches its directory when it starts (`touch`), so one in use is not
+        idle. Each is first renamed into a `.trash-*` directory: of concurrent
+        sweepers only one takes it, and no run finds it half deleted. Whatever fails
+        (a race, permissions) is left for a later sweep; nothing is raised."""
+        import shutil
+        import tempfile
+
+        now = time.time_ns()
+        found: list[tuple[int, str]] = []
+        trash: list[str] = []
+        try:
+            with os.scandir(self.base) as scan:
+                for item in scan:
+                    if not item.is_dir(follow_symlinks=False):
+                        continue
+                    if item.name.startswith(".trash-"):
+                        trash.append(item.path)  # what an interrupted sweep left
+                    elif _SALT_DIRECTORY.match(item.name) and item.name != self.directory.name:
+                        found.append((item.stat(follow_symlinks=False).st_mtime_ns, item.name))
+        except OSError:
+            return []
+        found.sort(reverse=True)  # most recently used first
+        removed: list[str] = []
+        for rank, (used, name) in enumerate(found, start=1):  # this directory is rank 0
+            idle = now - used
+            if idle < BUSY_NS or (idle < STALE_NS and rank < MAX_SALTS):
+                continue
+            try:
+                holder = tempfile.mkdtemp(dir=self.base, prefix=".trash-")
+            except OSError:
+                break
+            trash.append(holder)
+            with contextlib.suppress(OSError):
+                os.rename(self.base / name, os.path.join(holder, name))
+                removed.append(name)
+        for path in trash:
+            shutil.rmtree(path, ignore_errors=True)
+        return removed

@@ -11,22 +11,22 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from pinlint import __version__
 from pinlint.api import RunResult, lint_paths
-from pinlint.baseline import Baseline, BaselineError
-from pinlint.baseline import load as load_baseline
-from pinlint.baseline import write as write_baseline_file
 from pinlint.config import OPTIONS, Config, ConfigError, convert, resolve
-from pinlint.gitdiff import ChangedLines, GitError, changed_lines
 from pinlint.model import Diagnostic
 from pinlint.rules import all_rules, by_code, lookup
 from pinlint.suppress import reveal
 from pinlint.triage import triage
+
+if TYPE_CHECKING:  # baselines and git diffs load only when an option asks for them
+    from pinlint.baseline import Baseline
+    from pinlint.gitdiff import ChangedLines
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -293,6 +293,12 @@ def _new_only_inputs(
             "do not combine it with --baseline or --diff-base"
         )
     baseline = changed = None
+    if baseline_file is None and diff_base is None:
+        return baseline, changed
+    from pinlint.baseline import BaselineError
+    from pinlint.baseline import load as load_baseline
+    from pinlint.gitdiff import GitError, changed_lines
+
     try:
         if baseline_file is not None:
             baseline = load_baseline(baseline_file)
@@ -304,6 +310,9 @@ def _new_only_inputs(
 
 
 def _write_baseline(path: Path, diagnostics: Sequence[Diagnostic], no_suppress: bool) -> None:
+    from pinlint.baseline import BaselineError
+    from pinlint.baseline import write as write_baseline_file
+
     active = (
         reveal(diagnostics) if no_suppress else [d for d in diagnostics if d.suppressed is None]
     )

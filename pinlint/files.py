@@ -14,10 +14,38 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pathspec import GitIgnoreSpec
+if TYPE_CHECKING:  # pathspec is imported when a tree has ignore files
+    from pathspec import GitIgnoreSpec
 
 SUFFIXES = (".py", ".pyi", ".sql")
+
+
+class RealPaths:
+    """`os.path.realpath` of many files, each directory resolved once: a file that is
+    not a symbolic link is its directory's real path plus its name (one `lstat`,
+    where `realpath` takes one per component). Keep one for a run, not longer: it
+    does not see a directory replaced by a link afterwards."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}  # path -> real path, for files and directories
+
+    def __call__(self, path: str | os.PathLike[str]) -> str:
+        path = os.fspath(path)
+        real = self._known.get(path)
+        if real is None:
+            real = self._known[path] = self._resolve(path)
+        return real
+
+    def _resolve(self, path: str) -> str:
+        head, name = os.path.split(path)
+        if name in ("", ".", "..") or os.path.islink(path):
+            return os.path.realpath(path)
+        real = self._known.get(head)
+        if real is None:
+            real = self._known[head] = os.path.realpath(head)
+        return os.path.join(real, name)
 
 
 def _load_ignore(directory: Path) -> GitIgnoreSpec | None:
@@ -27,7 +55,11 @@ def _load_ignore(directory: Path) -> GitIgnoreSpec | None:
             lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             continue
-    return GitIgnoreSpec.from_lines(lines) if lines else None
+    if not lines:
+        return None
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec.from_lines(lines)
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -49,12 +81,16 @@ def _is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
 
-def discover(paths: Sequence[Path], excludes: Sequence[str]) -> Iterator[Path]:
-    """Yield the files to check, each once, in a stable order."""
-    seen: set[Path] = set()
+def discover(
+    paths: Sequence[Path], excludes: Sequence[str], real: RealPaths | None = None
+) -> Iterator[Path]:
+    """Yield the files to check, each once (by real path, `real` resolving them), in a
+    stable order."""
+    real = real or RealPaths()
+    seen: set[str] = set()
     for root in paths:
         if root.is_file():
-            resolved = root.resolve()
+            resolved = real(root)
             if resolved not in seen:
                 seen.add(resolved)
                 yield root
@@ -62,7 +98,7 @@ def discover(paths: Sequence[Path], excludes: Sequence[str]) -> Iterator[Path]:
         if not root.is_dir():
             raise FileNotFoundError(f"{root}: no such file or directory")
         for found in _walk(root, excludes):
-            resolved = found.resolve()
+            resolved = real(found)
             if resolved not in seen:
                 seen.add(resolved)
                 yield found

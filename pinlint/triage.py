@@ -17,11 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pinlint.baseline import Baseline, Entry
-from pinlint.gitdiff import ChangedLines
 from pinlint.model import Diagnostic
 from pinlint.suppress import reveal
+
+if TYPE_CHECKING:  # given by the caller when the options ask for them
+    from pinlint.baseline import Baseline, Entry
+    from pinlint.gitdiff import ChangedLines
 
 #: At most this many stale baseline entries are listed by name in the summary.
 STALE_LISTED = 10

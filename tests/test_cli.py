@@ -12,6 +12,8 @@ import jsonschema
 import pytest
 
 from pinlint import __version__
+from pinlint.api import display_path
+from pinlint.files import RealPaths
 from pinlint.rules import all_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,6 +154,40 @@ def test_discovery_honours_gitignore_and_usual_suspects(project: Path) -> None:
     # an explicit file is always checked; --exclude removes more
     assert run("check", "generated/x.py", cwd=project).returncode == 1
     assert run("check", "--exclude", "app", cwd=project).returncode == 0
+
+
+def test_paths_resolve_as_pathlib_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`RealPaths` resolves each directory once and agrees with `os.path.realpath`
+    (which `Path.resolve` uses): links to files and to directories, `..` after a link,
+    missing files; `display_path` reports what `Path.resolve` would."""
+    (tmp_path / "real" / "pkg").mkdir(parents=True)
+    (tmp_path / "real" / "pkg" / "m.py").write_text("")
+    (tmp_path / "other.py").write_text("")
+    (tmp_path / "linkdir").symlink_to(tmp_path / "real" / "pkg")
+    (tmp_path / "real" / "pkg" / "link.py").symlink_to(tmp_path / "other.py")
+    monkeypatch.chdir(tmp_path)
+    real = RealPaths()
+    for path in (
+        "real/pkg/m.py",
+        "linkdir/m.py",
+        "linkdir/link.py",
+        "linkdir/../pkg/m.py",
+        "real/pkg/missing.py",
+        "m.py",
+        "real/pkg/",
+        "real/pkg/.",
+        "linkdir/..",
+        str(tmp_path / "linkdir" / "m.py"),
+    ):
+        assert real(path) == os.path.realpath(path), path
+        for root in (tmp_path, tmp_path / "real", Path("/")):
+            resolved = Path(path).resolve() if not Path(path).is_absolute() else Path(path)
+            try:
+                expected = resolved.relative_to(root).as_posix()
+            except ValueError:
+                expected = resolved.as_posix()
+            assert display_path(Path(path), root, real) == expected, (path, root)
+            assert display_path(Path(path), root) == expected, (path, root)
 
 
 def test_bad_files_become_diagnostics_and_the_run_goes_on(project: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from pinlint import runner
 from pinlint.api import RunResult, lint_paths
 from pinlint.config import Config
+from pinlint.model import FileResult
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted(
@@ -64,7 +67,7 @@ def test_jobs_1_stays_in_this_process(tree: Path, monkeypatch: pytest.MonkeyPatc
     def no_pool(*args: object, **kwargs: object) -> None:
         raise AssertionError("a process pool was started")
 
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(runner, "_executor", no_pool)
     monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)
     assert run(tree, monkeypatch, jobs=1).files
     monkeypatch.setattr(runner, "POOL_MIN_BYTES", 1 << 40)  # small runs too
@@ -138,3 +141,98 @@ def test_jobs_is_not_a_file_setting(tree: Path) -> None:
     proc = cli("check", "src", cwd=tree)
     assert proc.returncode == 2
     assert "`jobs` is a command-line option only" in proc.stderr
+
+
+def test_the_analysis_tunes_the_garbage_collector_and_restores_it(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[tuple[int, int, int], bool]] = []
+    analyse = runner.Worker.analyse
+
+    def watched(self: runner.Worker, task: runner.Task) -> object:
+        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+        return analyse(self, task)
+
+    monkeypatch.setattr(runner.Worker, "analyse", watched)
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    assert run(tree, monkeypatch, jobs=1).files
+    assert seen and set(seen) == {(runner.GC_THRESHOLDS, True)}
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(not FORK, reason="the probe reaches the workers through fork")
+def test_workers_tune_their_garbage_collector(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def probe(self: runner.Worker, task: runner.Task) -> FileResult:
+        return FileResult(f"{gc.get_threshold()} {gc.get_freeze_count() > 0} {os.getpid()}", ())
+
+    monkeypatch.setattr(runner.Worker, "analyse", probe)
+    monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)
+    files = [(p, p.name) for p in sorted((tree / "src").rglob("*.py"))]
+    results, stats = runner.run(files, Config(cache=False, jobs=2), tree)
+    assert stats.processes == 2
+    assert {r.path.rsplit(" ", 1)[0] for r in results} == {f"{runner.GC_THRESHOLDS} True"}
+    assert str(os.getpid()) not in {r.path.rsplit(" ", 1)[1] for r in results}
+    assert gc.get_threshold() != runner.GC_THRESHOLDS  # the parent's is untouched
+
+
+def test_a_handful_of_files_starts_no_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-commit shape: a few files, analysed in this process whatever `--jobs` says."""
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a process pool was started")
+
+    monkeypatch.setattr(runner, "_executor", no_pool)
+    for i in range(5):
+        shutil.copyfile(SOURCES[i], tmp_path / f"m{i}.py")
+    files = [(p, p.name) for p in sorted(tmp_path.glob("*.py"))]
+    results, stats = runner.run(files, Config(cache=False, jobs=4), tmp_path)
+    assert stats.processes == 1 and len(results) == 5
+
+
+def test_a_small_run_loads_no_pool_or_report_modules(tmp_path: Path) -> None:
+    """What a run does not need is not imported: the process pool for a few files,
+    the formats not chosen (SARIF's object model), pathspec without ignore files."""
+    (tmp_path / "m.py").write_text("import os\n")
+    script = (
+        "import sys\n"
+        "from pinlint.cli import main\n"
+        "try:\n"
+        "    main(['check', 'm.py', '--no-cache', '--isolated'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "wanted = {'concurrent.futures', 'multiprocessing', 'sarif_om', 'attr', 'pathspec',\n"
+        "          'pinlint.report.sarif', 'pinlint.report.json'}\n"
+        "print('loaded:', sorted(wanted & set(sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert "loaded: []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_files_cyclic_garbage_is_freed_before_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the youngest generation collected only every `GC_THRESHOLDS[0]`
+    allocations, the collection after each file is what frees its cycles."""
+    from pinlint import engine
+
+    class Node:
+        me: object
+
+    alive: list[weakref.ref[Node]] = []
+
+    def cyclic(source: bytes, path: str, config: Config, project: object = None) -> FileResult:
+        assert all(ref() is None for ref in alive), "the previous file's garbage is still there"
+        node = Node()
+        node.me = node
+        alive.append(weakref.ref(node))
+        return FileResult(path, ())
+
+    monkeypatch.setattr(engine, "lint_source", cyclic)
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n")
+    files = [(p, p.name) for p in sorted(tmp_path.glob("*.py"))]
+    runner.run(files, Config(cache=False, jobs=1), tmp_path)
+    assert len(alive) == 3 and all(ref() is None for ref in alive)

@@ -4,18 +4,21 @@ A reporter only formats. It never filters, reorders or judges a diagnostic; the
 engine has already done that. Everything a reporter needs besides the diagnostics
 comes in a `ReportContext`, including the rule classes for the codes that may
 appear, so no reporter imports the rule registry.
+
+`REPORTERS` imports a format's module when the format is first asked for, so a run
+pays only for the one it writes (SARIF's object model is the heavy one).
 """
 
 from __future__ import annotations
 
+import importlib
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from pinlint.model import Diagnostic
-from pinlint.report import github, gitlab, json, sarif, text
 from pinlint.rules.base import Rule
 
 DOCS_BASE_URL = "https://github.com/pinlint/pinlint/blob/main/docs/rules/"
@@ -90,13 +93,25 @@ class Reporter(Protocol):
     ) -> str: ...
 
 
-REPORTERS: dict[str, Reporter] = {
-    "text": text.render,
-    "json": json.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "gitlab": gitlab.render,
-}
+class _Reporters(Mapping[str, Reporter]):
+    """Format name -> its module's `render`, imported on first use."""
+
+    def __init__(self, formats: Sequence[str]) -> None:
+        self._formats = tuple(formats)
+
+    def __getitem__(self, fmt: str) -> Reporter:
+        if fmt not in self._formats:
+            raise KeyError(fmt)
+        return cast(Reporter, importlib.import_module(f"{__name__}.{fmt}").render)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._formats)
+
+    def __len__(self) -> int:
+        return len(self._formats)
+
+
+REPORTERS: Mapping[str, Reporter] = _Reporters(("text", "json", "sarif", "github", "gitlab"))
 #: Formats that are given suppressed findings too, and mark them (semgrep keeps
 #: `nosemgrep` findings in SARIF only, as suppressed results); the others are given
 #: only the active findings.
