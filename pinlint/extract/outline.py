@@ -15,22 +15,28 @@ the whole module at a fraction of the cost.
 ones, at any depth of ``if``/``try``/class, included); a function defined inside
 another belongs to it. A unit is *needed* when its lines mention:
 
-* a sink name called (``execute(``, ``text(``...) or the alias of an imported
-  function sink, in the shape of a call;
-* a *trigger*: the name of a needed unit that takes parameters (a wrapper may pass
-  them to SQL), of a class or module-level name whose code mentions a trigger, or of
-  a wrapper imported from another module of the tree (`pinlint.project` supplies
-  those, with the method names they bring: ``class Mine(Repo)`` makes Repo's wrapper
-  methods triggers for ``self.run(...)``);
-* ``self.X`` where another needed method reads ``.X`` (instance attributes are
-  looked up in the methods that assign them).
+* a sink name called (``execute(``, ``text(``...; not ``def execute(``) or the alias
+  of an imported function sink, in the shape of a call;
+* a *trigger*: the name of a wrapper of this module, a name assigned from one
+  (``run = db.run_sql``), or a wrapper of another module of the tree as this module
+  imports it (`pinlint.project` supplies those: ``run``, ``db.run_sql`` for a module
+  alias, ``Repo`` with the methods it brings). A class's name marks nothing by
+  itself: a class is reached through its wrapper methods' names (``repo.run(...)``,
+  ``self.run(...)`` in ``class Mine(Repo)``), which its mention makes triggers, unless
+  making an instance calls one (``__init__``);
+* an attribute that a needed unit reads from ``self``/``cls``, or from anything
+  when it names a class of the module (``q = Query(); q.sql``): the methods that
+  assign it on ``self`` are kept too.
 
-Mentions are whole words, anywhere on the unit's lines (a docstring too): a false
-mention keeps a body that was not needed, never the reverse. A unit without
-parameters (besides the bound ``self``/``cls``) cannot be a wrapper, so its name is
-not a trigger. `Reach.exports` are the module's names that may lead another module
-to SQL: wrapper functions, classes with wrapper methods (and those methods), names
-assigned from a trigger, and re-exported triggers.
+A needed unit is a *wrapper* when it has parameters (besides a bound ``self``/
+``cls``) and calls a sink or trigger with an argument made of more than literals,
+module-level names and ``self`` (`Outline.passes_on`): only then may what its
+caller passes reach SQL. Mentions are whole words, anywhere on the unit's lines (a
+docstring too): a false mention keeps a body that was not needed, never the
+reverse. `Reach.exports` are the module's names that may lead another module to
+SQL: wrapper functions, classes with wrapper methods (with those methods), names
+assigned from a trigger, and what it re-imports from other modules (not ``import
+x`` aliases).
 """
 
 from __future__ import annotations
