@@ -18,6 +18,7 @@ import pinlint.extract.python as python_extract
 from pinlint.api import lint_paths
 from pinlint.config import Config
 from pinlint.extract.outline import Outline, blank
+from pinlint.model import Extraction
 from pinlint.project import ProjectIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -310,12 +311,7 @@ def test_attributes_of_an_instance_made_in_view_keep_their_assignment() -> None:
             cur.execute(q.sql)
         """
     ).encode()
-    fast = python_extract.extract_python(source, "m.py")
-    python_extract.FAST = False
-    try:
-        whole = python_extract.extract_python(source, "m.py")
-    finally:
-        python_extract.FAST = True
+    fast, whole = _fast_and_whole(source)
     assert len(fast.sites) == 1 and fast == whole
 
 
@@ -362,10 +358,15 @@ def test_imports_inside_blanked_functions_still_count() -> None:
             cur.execute("LISTEN jobs")
         """
     ).encode()
+    fast, whole = _fast_and_whole(source)
+    assert len(fast.sites) == 2 and fast == whole
+
+
+def _fast_and_whole(source: bytes) -> tuple[Extraction, Extraction]:
+    """`source` extracted as `pinlint check` does, and from a whole-module parse."""
     fast = python_extract.extract_python(source, "m.py")
     python_extract.FAST = False
     try:
-        whole = python_extract.extract_python(source, "m.py")
+        return fast, python_extract.extract_python(source, "m.py")
     finally:
         python_extract.FAST = True
-    assert len(fast.sites) == 2 and fast == whole

@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -70,6 +69,7 @@ from sqlglot import exp
 from pinlint.extract.calls import Candidate, argument, candidates
 from pinlint.extract.dialect import module_dialect
 from pinlint.extract.drivers import METHODS_BY_NAME, Shape
+from pinlint.extract.outline import parse
 from pinlint.extract.positions import node_ranges
 from pinlint.extract.prepass import (
     CannotCut,
@@ -272,11 +272,8 @@ class _Cut:
 def _cut_functions(text: str) -> _Cut | None:
     """The functions of `text` holding a line that `may_open_transaction` matches, as
     a small module; None when `ast` rejects the source or it cannot be cut."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+    tree = parse(text)
+    if tree is None:
         return None
     source = Source(text)
     hinted = source.lines_of(sorted(_hints(text)))

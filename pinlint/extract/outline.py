@@ -332,6 +332,8 @@ def blank(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
 
 
 def parse(text: str) -> ast.Module | None:
+    """`text` parsed by `ast`; None when it rejects it (a syntax error, a null byte,
+    nesting too deep for the parser)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from libcst.metadata import CodePosition, CodeRange
 
 from pinlint.extract.calls import _function_sink
 from pinlint.extract.drivers import FUNCTIONS_BY_NAME, METHODS_BY_NAME, is_db_module
+from pinlint.extract.outline import parse
 from pinlint.extract.source import Source
 from pinlint.extract.visitor import Imports
 
@@ -99,11 +99,8 @@ def locate(
     the whole module must be parsed instead. `tree` and `source`, when given, are
     `text` parsed by `ast` and its `Source`."""
     if tree is None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # invalid escape sequences and the like
-                tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        tree = parse(text)
+        if tree is None:
             return None
     source = source or Source(text)
     try:
