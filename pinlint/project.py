@@ -114,7 +114,6 @@ class ProjectIndex:
         self._names: dict[Path, tuple[str, bool] | None] = {}
         self._package_roots: dict[Path, Path] = {}
         self._top: dict[Path, frozenset[str]] = {}
-        self._bytes: dict[Path, bytes | None] = {}
         self._reached: dict[Path, Reached] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -243,13 +242,14 @@ class ProjectIndex:
     # -- summaries ---------------------------------------------------------------------
 
     def read(self, path: Path) -> bytes | None:
-        if path not in self._bytes:
-            try:
-                size = path.stat().st_size
-                self._bytes[path] = path.read_bytes() if size <= self.max_bytes else None
-            except OSError:
-                self._bytes[path] = None
-        return self._bytes[path]
+        """The bytes of a module (None when it is too large or unreadable). Not kept:
+        `reached` and `_module` each read a module once, and keeping every module a
+        worker reads would cost it the size of the tree."""
+        try:
+            size = path.stat().st_size
+            return path.read_bytes() if size <= self.max_bytes else None
+        except OSError:
+            return None
 
     def _module(self, module: str, path: Path) -> _Module | None:
         entry = self._modules.get(path)
