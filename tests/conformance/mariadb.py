@@ -28,6 +28,7 @@ import pymysql.cursors
 from pymysql.constants import CLIENT
 
 from .pgcluster import _server_user
+from .server import ServerProcess
 
 SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin")
 
@@ -65,15 +66,16 @@ def find_mariadb() -> tuple[Path, Path] | None:
     return install_db, server_program
 
 
-class MariaDB:
+class MariaDB(ServerProcess):
     """Start with `start()` (or as a context manager); `stop()` always cleans up."""
 
+    stop_timeout = 60.0
+
     def __init__(self, install_db: Path, server: Path) -> None:
+        super().__init__()
         self.install_db = install_db
         self.server = server
-        self.base_dir: Path | None = None
         self.run_as: str | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def socket(self) -> Path:
@@ -192,23 +194,3 @@ class MariaDB:
         return pymysql.connect(
             unix_socket=str(self.socket), user="root", database=database, **kwargs
         )
-
-    def stop(self) -> None:
-        base, proc = self.base_dir, self._proc
-        self._proc, self.base_dir = None, None
-        atexit.unregister(self.stop)
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        if base is not None:
-            shutil.rmtree(base, ignore_errors=True)
-
-    def __enter__(self) -> MariaDB:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

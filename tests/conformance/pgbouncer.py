@@ -32,6 +32,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from .pgcluster import PgCluster
+from .server import ServerProcess
 
 POOLS = {"pool1": 1, "pool2": 2}
 
@@ -61,17 +62,16 @@ def pgbouncer_version(program: Path) -> tuple[int, ...]:
     return (int(m.group(1)), int(m.group(2)))
 
 
-class PgBouncer:
+class PgBouncer(ServerProcess):
     """Start with `start()` (or as a context manager); `stop()` always cleans up."""
 
     def __init__(self, program: Path, cluster: PgCluster, dbname: str) -> None:
+        super().__init__()
         self.program = program
         self.cluster = cluster
         self.dbname = dbname
         self.version = pgbouncer_version(program)
         self.port = random.randint(20000, 60000)
-        self.base_dir: Path | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def socket_dir(self) -> Path:
@@ -184,23 +184,3 @@ ignore_startup_parameters = extra_float_digits
                 return
             time.sleep(0.05)
         raise RuntimeError(f"PgBouncer kept server connections: {servers}")
-
-    def stop(self) -> None:
-        base, proc = self.base_dir, self._proc
-        self._proc, self.base_dir = None, None
-        atexit.unregister(self.stop)
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        if base is not None:
-            shutil.rmtree(base, ignore_errors=True)
-
-    def __enter__(self) -> PgBouncer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
