@@ -6,9 +6,9 @@ failure becomes a PIN9xx diagnostic; nothing here raises for bad input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pinlint import suppress
 from pinlint.cache import digest
@@ -159,13 +159,9 @@ def check_sites(sites: Iterable[SqlSite], config: Config) -> Iterator[Diagnostic
                 )
                 yield _diagnostic(meta["PIN901"], message, site, snippet, Effect.OK, config)
             for rule in sql_rules:
-                try:
-                    findings = list(rule.check(stmt, ctx))
-                except Exception as err:  # one broken rule must not stop the others
-                    if "PIN905" in meta:
-                        message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
-                        yield _diagnostic(meta["PIN905"], message, site, snippet, Effect.OK, config)
-                    continue
+                findings, failure = _checked(rule, stmt, ctx, meta, config, site, snippet)
+                if failure is not None:
+                    yield failure
                 if rule.code in own:
                     continue
                 if findings:
@@ -217,6 +213,27 @@ def rule_contexts(config: Config) -> dict[Dialect, RuleContext]:
     return {d: replace(base, dialect=d) for d in Dialect}
 
 
+def _checked(
+    rule: SqlRule | FlowRule | CallRule,
+    subject: Any,
+    ctx: RuleContext,
+    meta: Mapping[str, type[Rule]],
+    config: Config,
+    where: SqlSite | FlowFinding | CallSite,
+    snippet: str | None = None,
+) -> tuple[list[Any], Diagnostic | None]:
+    """`rule`'s findings on `subject`. One broken rule must not stop the others: it
+    finds nothing, and PIN905 (when enabled) reports it at `where`."""
+    try:
+        return list(rule.check(subject, ctx)), None
+    except Exception as err:
+        if "PIN905" not in meta:
+            return [], None
+        message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
+        failure = _diagnostic(meta["PIN905"], message, where, snippet, Effect.OK, config)
+        return [], failure
+
+
 def check_flows(flows: Iterable[FunctionFlow], config: Config) -> Iterator[Diagnostic]:
     """Run the enabled flow rules over the control flow of every function given."""
     instances = [r() for r in config.rules if issubclass(r, FlowRule)]
@@ -230,14 +247,10 @@ def check_flows(flows: Iterable[FunctionFlow], config: Config) -> Iterator[Diagn
         for rule in instances:
             if not rule.applies_to(profile):
                 continue
-            try:
-                findings = list(rule.check(flow, ctx))
-            except Exception as err:  # one broken rule must not stop the others
-                if "PIN905" in meta:
-                    message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
-                    where = FlowFinding(message, flow.path, flow.span, flow.span.line)
-                    yield _diagnostic(meta["PIN905"], message, where, None, Effect.OK, config)
-                continue
+            at = FlowFinding("", flow.path, flow.span, flow.span.line)
+            findings, failure = _checked(rule, flow, ctx, meta, config, at)
+            if failure is not None:
+                yield failure
             for finding in findings:
                 snippet = finding.sql[:_SNIPPET] if finding.sql is not None else None
                 yield _diagnostic(
@@ -264,13 +277,9 @@ def check_calls(calls: Iterable[CallSite], config: Config) -> Iterator[Diagnosti
         for rule in instances:
             if not rule.applies_to(profile) or (rule.callees and call.callee not in rule.callees):
                 continue
-            try:
-                findings = list(rule.check(call, ctx))
-            except Exception as err:  # one broken rule must not stop the others
-                if "PIN905" in meta:
-                    message = f"rule {rule.code} failed: {type(err).__name__}: {err}"
-                    yield _diagnostic(meta["PIN905"], message, call, None, Effect.OK, config)
-                continue
+            findings, failure = _checked(rule, call, ctx, meta, config, call)
+            if failure is not None:
+                yield failure
             for finding in findings:
                 diagnostic = _diagnostic(
                     type(rule),
