@@ -315,12 +315,21 @@ class Cache:
         #: (None: a miss), and whether the index must be written again.
         self._seen: dict[str, _Record | None] = {}
         self._stale = False
+        #: Dependencies this process read and hashed (stable ones), by location.
+        self._snapshots: dict[str, Dependency] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """Workers get the configuration of the cache, not what this process read."""
         state = dict(self.__dict__)
         state.update(
-            _digests={}, _checked={}, _index=None, _files=[], _fresh=[], _pairs=[], _seen={}
+            _digests={},
+            _checked={},
+            _index=None,
+            _files=[],
+            _fresh=[],
+            _pairs=[],
+            _seen={},
+            _snapshots={},
         )
         return state
 
@@ -367,6 +376,34 @@ class Cache:
         if self._index is not None:
             self._seen[key] = None
         return None
+
+    def lookup_facts(self, kind: str, path: Path | str, shown: str) -> tuple[Any, str] | None:
+        """What `store_facts` stored for `path` under `kind` (a fact about a module
+        that other files' analyses use, not a result) while every file it was
+        computed from is unchanged: (payload, the content hash of `path`)."""
+        location = self.location(path)
+        with contextlib.suppress(*_CORRUPT):
+            for record in self._records(self._key(f"{kind}\0{shown}", location)):
+                deps = record.dependencies
+                if deps and deps[0].location == location and all(map(self._unchanged, deps)):
+                    return record.diagnostics, deps[0].digest
+        return None
+
+    def store_facts(
+        self,
+        kind: str,
+        shown: str,
+        dependencies: Iterable[Dependency],
+        hashed_at_ns: int,
+        payload: Any,
+    ) -> None:
+        """Record a fact about the module `dependencies[0]` (see `lookup_facts`): JSON
+        data, computed from the files `dependencies`, hashed from `hashed_at_ns` on;
+        never raises."""
+        deps = tuple(trusted(d, hashed_at_ns) for d in dependencies)
+        if deps and self._writable:
+            entry = self._entry(self._key(f"{kind}\0{shown}", deps[0].location))
+            self._save(entry, deps, payload, None)
 
     def _result(
         self, key: str, shown: str, record: _Record, used: tuple[tuple[str, str], ...]
@@ -547,7 +584,12 @@ class Cache:
         entry = self._entry(self._key(shown, deps[0].location))
         own = [(d.location, d.digest) for d in deps]
         reported = None if list(result.dependencies) == own else result.dependencies
-        record = _Record(deps, encode(result.diagnostics), encode(reported)).as_json()
+        self._save(entry, deps, encode(result.diagnostics), encode(reported))
+
+    def _save(self, entry: Path, deps: tuple[Dependency, ...], stored: Any, reported: Any) -> None:
+        """Write `entry` with this record first, then up to `KEEP` - 1 of its older
+        records computed from other contents."""
+        record = _Record(deps, stored, reported).as_json()
         records: list[Any] = [record]
         with contextlib.suppress(OSError, *_CORRUPT):
             old = json.loads(entry.read_bytes())
@@ -563,6 +605,53 @@ class Cache:
             self._write(entry, payload.encode("utf-8", "surrogatepass"))
         except OSError:
             self._writable = False  # read-only checkout, full disk: stop trying
+
+    def snapshots(
+        self, pairs: Iterable[tuple[str, str]], skip: str | None = None
+    ) -> list[Dependency] | None:
+        """The `Dependency` of each (path, content hash) pair (but the one at location
+        `skip`): None when a file is gone or no longer has that hash (what was
+        computed from it is not to be stored: that content is not there any more).
+
+        What used a module may have read it long before, so each one is read again
+        here, and its stat is kept only when it had been left alone for `STABLE_NS`
+        before that read; otherwise the entry will hash it instead of trusting its
+        stat. A file read so (stable) earlier in this process is only stat-ed again:
+        the same size, mtime and inode, and the hash wanted, reuse that reading."""
+        found: list[Dependency] = []
+        seen = self._snapshots
+        for path, hashed in pairs:
+            location = self.location(path)
+            if location == skip:
+                continue
+            known = seen.get(location)
+            if known is not None and known.digest == hashed:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    return None
+                if (st.st_size, st.st_mtime_ns, st.st_ino) == (
+                    known.size,
+                    known.mtime_ns,
+                    known.inode,
+                ):
+                    found.append(known)  # read and hashed earlier in this process, unchanged
+                    continue
+            read_at = time.time_ns()
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                    st = os.fstat(handle.fileno())
+            except OSError:
+                return None
+            if digest(data) != hashed:
+                return None
+            mtime = st.st_mtime_ns if read_at - st.st_mtime_ns >= STABLE_NS else UNTRUSTED
+            dependency = Dependency(location, hashed, st.st_size, mtime, st.st_ino)
+            if mtime != UNTRUSTED:  # (a file changed this recently is read again next time)
+                seen[location] = dependency
+            found.append(dependency)
+        return found
 
     def _write(self, entry: Path, payload: bytes) -> None:
         import tempfile  # not before: a run that writes nothing does not need it

@@ -33,6 +33,13 @@ it used, with those the summary itself used, and of every module whose exports t
 gate and the outline read, so a cache can invalidate a file when a module it read
 changes (`FileResult.dependencies`).
 
+*Kept answers.* With the cache on, each process that analyses keeps the `reached`
+answer of every module it asks about in the cache (`store`), with the module's
+content hash and the exports of each module it consulted; a later run uses it while
+those still hold, so a pre-commit run does not outline the packages its five files
+import again, and an edit re-outlines a module's importers only when its exports
+change.
+
 The index is picklable: its memos are dropped on the way, and each worker process
 fills its own.
 """
@@ -40,8 +47,10 @@ fills its own.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
+import time
 import tokenize
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +62,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pinlint.cache import digest
 
 if TYPE_CHECKING:  # the extraction (libcst) is imported when first needed
+    from pinlint.cache import Cache
     from pinlint.extract.bindings import Member
     from pinlint.extract.dataflow import ModuleAnalysis
     from pinlint.extract.outline import Exports, Outline, Reach
@@ -103,6 +113,9 @@ class ProjectIndex:
         self.files: dict[str, Path] = {shown: Path(os.path.abspath(p)) for p, shown in files}
         self.display = display
         self.max_bytes = max_bytes
+        #: Where `reached` answers are kept between runs (`pinlint.cache`): set in
+        #: each process that analyses (`runner.Worker`), never pickled.
+        self.store: Cache | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -115,6 +128,8 @@ class ProjectIndex:
         self._package_roots: dict[Path, Path] = {}
         self._top: dict[Path, frozenset[str]] = {}
         self._reached: dict[Path, Reached] = {}
+        #: Per `reached` question being answered: the answers it consulted.
+        self._consulted: list[dict[Path, Reached]] = []
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -129,6 +144,7 @@ class ProjectIndex:
         self.files = state["files"]
         self.display = state["display"]
         self.max_bytes = state["max_bytes"]
+        self.store = None
         self._reset()
 
     @classmethod
@@ -467,30 +483,144 @@ class ProjectIndex:
         """What the module in `path` exports that may lead to SQL, and which of its
         functions matter (`pinlint.extract.outline`); each module once per process.
         A module that calls no sink and names no wrapper of the modules it imports
-        (`names_wrappers`), or that `ast` rejects, exports nothing."""
+        (`names_wrappers`), or that `ast` rejects, exports nothing. With a `store`,
+        an answer a run kept is used while it still holds (`_kept`)."""
         known = self._reached.get(path)
-        if known is not None:
-            return known
+        if known is None:
+            keeps = self.store is not None and depth <= MAX_DEPTH
+            known = self._kept(path, depth) if keeps else None
+            if known is None:
+                known = self._reach(path, depth)
+        if self._consulted:
+            self._consulted[-1][path] = known
+        return known
+
+    def _reach(self, path: Path, depth: int) -> Reached:
+        started = time.time_ns()
         data = self.read(path)
         own = frozenset({(self.shown(path), digest(data))}) if data is not None else frozenset()
         self._reached[path] = Reached(None, {}, own)  # a cycle sees nothing
         result = Reached(None, {}, own)
-        if data is not None and depth <= MAX_DEPTH:
-            from pinlint.extract.gate import calls_a_sink
-            from pinlint.extract.outline import Outline
+        self._consulted.append({})
+        try:
+            if data is not None and depth <= MAX_DEPTH:
+                from pinlint.extract.gate import calls_a_sink
+                from pinlint.extract.outline import Outline
 
-            read: set[tuple[str, str]] = set()
-            if calls_a_sink(data) or self.names_wrappers(data, path, depth + 1, read):
-                text = _decoded(data)
-                outline = Outline.of(text) if text is not None else None
-                if outline is not None:
-                    imported, used = self.imported(outline, path, depth + 1)
-                    reach = outline.reach(imported)
-                    result = Reached(reach, reach.exports, own | read | used)
-            else:
-                result = Reached(None, {}, own | read)
+                read: set[tuple[str, str]] = set()
+                if calls_a_sink(data) or self.names_wrappers(data, path, depth + 1, read):
+                    text = _decoded(data)
+                    outline = Outline.of(text) if text is not None else None
+                    if outline is not None:
+                        imported, used = self.imported(outline, path, depth + 1)
+                        reach = outline.reach(imported)
+                        result = Reached(reach, reach.exports, own | read | used)
+                else:
+                    result = Reached(None, {}, own | read)
+        finally:
+            consulted = self._consulted.pop()
+        self._reached[path] = result
+        if self.store is not None and data is not None and depth <= MAX_DEPTH:
+            self._keep(self.store, path, result, own, consulted, started)
+        return result
+
+    # -- answers kept between runs ------------------------------------------------------
+    #
+    # A module's `reached` answer is a function of its own content, of the answers
+    # for the modules it consulted (their exports) and of what import names resolve
+    # to (the roots). So a run keeps, per module, its answer with its content hash
+    # and the hash of each consulted module's exports; a later run uses it while the
+    # content is the same and each consulted module, asked again (from what was
+    # kept, or anew), still exports the same: editing a module re-outlines it, and
+    # its importers only if its exports changed. A module met again while it is
+    # being asked (an import cycle) sees nothing, as when it was computed; when the
+    # order of the questions differs, the hashes differ and the answer is computed
+    # anew; the consulted modules are asked again in the order they were first
+    # asked, so that a kept answer is what this run would compute. The answers a
+    # run keeps are those of every module it asked about.
+
+    def _keep(
+        self,
+        store: Cache,
+        path: Path,
+        result: Reached,
+        own: frozenset[tuple[str, str]],
+        consulted: dict[Path, Reached],
+        started: int,
+    ) -> None:
+        deps = store.snapshots(sorted(own))
+        if deps is None:
+            return  # the module changed while it was read
+        reach = result.reach
+        payload = {
+            "exports": {name: sorted(members) for name, members in result.exports.items()},
+            "reach": None
+            if reach is None
+            else [
+                [list(span) for span in reach.spans],
+                sorted(reach.blanked_assigns),
+                sorted(reach.needed),
+                reach.uses_imported,
+            ],
+            # (in the order asked: in a cycle, what is asked first changes the answers)
+            "consulted": [
+                [self.shown(other), _exports_hash(answer.exports)]
+                for other, answer in consulted.items()
+            ],
+        }
+        store.store_facts(self._store_kind(), self.shown(path), deps, started, payload)
+
+    def _kept(self, path: Path, depth: int) -> Reached | None:
+        """The answer a run kept for `path`, if the module is unchanged and every
+        module it consulted still exports the same."""
+        from pinlint.extract.outline import Reach
+
+        assert self.store is not None
+        shown = self.shown(path)
+        found = self.store.lookup_facts(self._store_kind(), path, shown)
+        if found is None:
+            return None
+        payload = found[0]
+        try:
+            own = frozenset({(shown, found[1])})
+            exports = {name: frozenset(members) for name, members in payload["exports"].items()}
+            reach = None
+            if payload["reach"] is not None:
+                spans, assigns, needed, uses_imported = payload["reach"]
+                reach = Reach(
+                    {int(index) for index in needed},
+                    exports,
+                    bool(uses_imported),
+                    frozenset(map(str, assigns)),
+                    tuple((int(first), int(last), str(code)) for first, last, code in spans),
+                )
+            consulted = [(str(other), str(hashed)) for other, hashed in payload["consulted"]]
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+        self._reached[path] = Reached(None, {}, own)  # a cycle sees nothing, as it did
+        self._consulted.append({})
+        try:
+            holds = all(
+                _exports_hash(self.reached(self.path_of(other), depth + 1).exports) == hashed
+                for other, hashed in consulted
+            )
+        finally:
+            answers = self._consulted.pop()
+        del self._reached[path]
+        if not holds:
+            return None
+        used = set(own)
+        for answer in answers.values():
+            used.update(answer.dependencies)
+        result = Reached(reach, exports, frozenset(used))
         self._reached[path] = result
         return result
+
+    def _store_kind(self) -> str:
+        """What `reached` answers are stored as: they depend on the roots, which
+        decide what each import names."""
+        roots = "\n".join(map(str, self.roots)).encode("utf-8", "surrogatepass")
+        return f"reached-{digest(roots)}"
 
     def imported(
         self, outline: Outline, path: Path, depth: int = 0
@@ -826,6 +956,11 @@ def _imported_modules(data: bytes) -> dict[str, bool]:
             if words and all(p.isidentifier() for p in words[0].split(".")):
                 out[words[0]] = True
     return out
+
+
+def _exports_hash(exports: Exports) -> str:
+    text = json.dumps(sorted((name, sorted(members)) for name, members in exports.items()))
+    return digest(text.encode("utf-8", "surrogatepass"))
 
 
 def _decoded(data: bytes) -> str | None:

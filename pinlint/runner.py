@@ -223,9 +223,8 @@ class Worker:
         self.cache = cache
         self.project = project
         self.lint_source = engine.lint_source
-        #: Dependencies read and hashed by this process, by location: a file imported
-        #: by many is read once, then only stat-ed (`dependencies`).
-        self._dependencies: dict[str, Dependency] = {}
+        if project is not None:
+            project.store = cache  # what the modules export, kept between runs
 
     def analyse(self, task: Task) -> FileResult:
         from pinlint.cache import snapshot
@@ -251,50 +250,10 @@ class Worker:
         return result
 
     def dependencies(self, own: Dependency, result: FileResult) -> list[Dependency] | None:
-        """The other files `result` was computed from, from `FileResult.dependencies`
-        ((path, content hash) pairs; the hash is `cache.digest` of what was read);
-        None when one of them is gone or no longer has that hash (then the result is
-        not cached: it was computed from content that is not there any more).
-
-        The dataflow may have read a module long before this file (its summaries are
-        memoised per process), so each one is read again here, and its stat is kept
-        only when it had been left alone for `cache.STABLE_NS` before that read;
-        otherwise the entry will hash it instead of trusting its stat. A dependency
-        read so (stable) earlier in this process is only stat-ed again: the same size,
-        mtime and inode, and the hash wanted, reuse that reading."""
-        from pinlint.cache import STABLE_NS, Dependency, digest
-
+        """The other files `result` was computed from (`FileResult.dependencies`), as
+        the cache stores them (`Cache.snapshots`); None when one of them changed."""
         assert self.cache is not None
-        found: list[Dependency] = []
-        seen = self._dependencies
-        for path, hashed in result.dependencies:
-            location = self.cache.location(path)
-            if location == own.location:
-                continue
-            known = seen.get(location)
-            if known is not None and known.digest == hashed:
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    return None
-                if (st.st_size, st.st_mtime_ns, st.st_ino) == (known.size, known.mtime_ns, known.inode):
-                    found.append(known)  # read and hashed earlier in this process, unchanged
-                    continue
-            read_at = time.time_ns()
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                    st = os.fstat(handle.fileno())
-            except OSError:
-                return None
-            if digest(data) != hashed:
-                return None
-            mtime = st.st_mtime_ns if read_at - st.st_mtime_ns >= STABLE_NS else -1
-            dependency = Dependency(location, hashed, st.st_size, mtime, st.st_ino)
-            if mtime != -1:  # (a file changed this recently is read again next time)
-                seen[location] = dependency
-            found.append(dependency)
-        return found
+        return self.cache.snapshots(result.dependencies, skip=own.location)
 
 
 def unreadable(path: str, reason: str, config: Config) -> FileResult:
