@@ -28,6 +28,11 @@ so changing a module re-analyses its dependants. What a file did *not* use is no
 recorded: a fact whose absence changed the result (a module that was read and found
 to define no wrapper) must be reported as a dependency too, or the entry outlives it.
 
+The same entries keep *facts about modules* that other files' analyses use
+(`lookup_facts`, `store_facts`; `pinlint.project` keeps what each module exports
+that may lead to SQL), keyed by a kind, the path as reported and the location; a
+fact's first dependency is its module, and its payload says what else it holds for.
+
 Every record is checked against the files as they are when it is used, wherever it
 was read from, so the **index** (`index.json`: one record per file and a single table
 of the files they depend on) can only save time, never change a result: a run of many
