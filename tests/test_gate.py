@@ -71,7 +71,9 @@ GAPS = [
 @pytest.mark.parametrize("gap", GAPS)
 @pytest.mark.parametrize("name", sorted(sink_names()))
 def test_calls_with_anything_legal_between_name_and_paren(name: str, gap: str) -> None:
-    source = f"import psycopg2\nq = (cur.{name}{gap}('SET a = 1'))\n".encode()
+    sink = FUNCTIONS_BY_NAME.get(name)  # ``x.text(`` is a sink through its package only
+    head = f"import {sink.packages[0]} as cur\n" if sink is not None else "import psycopg2\n"
+    source = f"{head}q = (cur.{name}{gap}('SET a = 1'))\n".encode()
     assert might_matter(source)
     if name not in FUNCTIONS_BY_NAME and name not in ("callproc", "extra"):
         assert extract_python(source, "g.py").sites  # and it is a real call
@@ -129,5 +131,7 @@ def test_generated_gaps(name: str, pieces: list[str]) -> None:
     gap = "".join(pieces)
     if "\n" in gap and not gap.endswith(("\n", " ", "\t")):
         gap += "\n"
-    source = f"q = (x.{name}{gap}(1))\n".encode()
+    sink = FUNCTIONS_BY_NAME.get(name)  # ``x.text(`` is a sink through its package only
+    head = f"import {sink.packages[0]} as x\n" if sink is not None else ""
+    source = f"{head}q = (x.{name}{gap}(1))\n".encode()
     assert might_matter(source)

@@ -112,6 +112,20 @@ def test_sinks_and_the_callers_of_local_wrappers() -> None:
     assert exports(source) == {"helper": set()}
 
 
+def test_a_function_sink_after_a_dot_needs_its_package() -> None:
+    """``self.text(x)`` sends no SQL (``text`` is sqlalchemy's function, reached as
+    ``sa.text`` only through an import of sqlalchemy): no wrapper, nothing needed."""
+    source = """
+        class Part:
+            def render(self, x):
+                return self.text(x)
+    """
+    assert needed(source) == [] and exports(source) == {}
+    imported = "import sqlalchemy as sa\n\ndef q(x):\n    return sa.text(x)\n"
+    assert needed(imported) == ["q"] and exports(imported) == {"q": set()}
+    assert needed("def q(x):\n    return text(x)\n") == ["q"]
+
+
 def test_a_definition_named_like_a_sink_is_not_a_call() -> None:
     source = """
         class Manager:

@@ -32,6 +32,12 @@ settings module assigns ``DATABASES`` at the start of a line. So does transactio
 (PIN501): ``session.begin()`` may be all there is of it in a file
 (`drivers.TRANSACTION_ATTRIBUTES`).
 
+A function sink (``text``, ``DDL``, ``RawSQL``) called as an attribute (``x.text(``)
+is a sink only through an import of its package (``sa.text(`` after ``import
+sqlalchemy as sa``): such a call counts only in a file that names one of those
+packages. Without it, email, HTML and template code that calls ``self.text(...)``
+would pass, and their functions would look like wrappers.
+
 The gate answers for the file's own sites. Whatever reads other modules (constants
 imported from them, wrappers defined there) must read them whatever their gate says.
 """
@@ -44,6 +50,7 @@ import re
 import tokenize
 
 from pinlint.extract.drivers import (
+    FUNCTION_SINKS,
     SETTINGS_NAMES,
     TRANSACTION_ATTRIBUTES,
     config_names,
@@ -69,6 +76,13 @@ _GAP = re.compile(rb"[ \t\f]+|\\(?:\r\n?|\n)|\r\n?|\n|#[^\r\n]*")
 _IDENTIFIER_BYTE = re.compile(rb"[A-Za-z0-9_\x80-\xff]")
 MAX_GAP = 64
 _UTF8 = codecs.lookup("utf-8").name
+_FUNCTION_NAMES = frozenset(f.name.encode("ascii") for f in FUNCTION_SINKS)
+#: The packages whose import makes ``alias.text(`` a function sink.
+_FUNCTION_PACKAGES = re.compile(
+    rb"\b(?:"
+    + b"|".join(sorted({re.escape(p.encode("ascii")) for f in FUNCTION_SINKS for p in f.packages}))
+    + rb")\b"
+)
 
 
 def might_matter(source: bytes) -> bool:
@@ -105,8 +119,15 @@ def calls_a_sink(source: bytes) -> bool:
 
 
 def _called(source: bytes, words: re.Pattern[bytes] = _BYTES_RE) -> bool:
-    """Whether a sink name occurs followed by `(` or `as` (see the module docstring)."""
+    """Whether a sink name occurs followed by `(` or `as` (see the module docstring);
+    a function sink's name after a dot only in a file that names its package."""
+    packages: bool | None = None
     for match in words.finditer(source):
+        if match.group() in _FUNCTION_NAMES and _after_dot(source, match.start()):
+            if packages is None:
+                packages = _FUNCTION_PACKAGES.search(source) is not None
+            if not packages:
+                continue
         at = match.end()
         for _ in range(MAX_GAP):
             gap = _GAP.match(source, at)
@@ -120,3 +141,11 @@ def _called(source: bytes, words: re.Pattern[bytes] = _BYTES_RE) -> bool:
         if source.startswith(b"as", at) and not _IDENTIFIER_BYTE.match(source, at + 2):
             return True
     return False
+
+
+def _after_dot(source: bytes, start: int) -> bool:
+    """Whether the name at `start` follows a dot (blanks and continuations between)."""
+    at = start - 1
+    while at >= 0 and source[at] in b" \t\f\r\n\\":
+        at -= 1
+    return at >= 0 and source[at] == 0x2E  # "."

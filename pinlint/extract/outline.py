@@ -15,8 +15,9 @@ the whole module at a fraction of the cost.
 ones, at any depth of ``if``/``try``/class, included); a function defined inside
 another belongs to it. A unit is *needed* when its lines mention:
 
-* a sink name called (``execute(``, ``text(``...; not ``def execute(``) or the alias
-  of an imported function sink, in the shape of a call;
+* a sink name called (``execute(``, ``text(``...; not ``def execute(``; a function
+  sink after a dot, ``x.text(``, only in a module importing from its package) or the
+  alias of an imported function sink, in the shape of a call;
 * a *trigger*: the name of a wrapper of this module, a name assigned from one
   (``run = db.run_sql``), or a wrapper of another module of the tree as this module
   imports it (`pinlint.project` supplies those: ``run``, ``db.run_sql`` for a module
@@ -48,13 +49,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pinlint.extract.drivers import FUNCTIONS_BY_NAME, sink_names
+from pinlint.extract.drivers import FUNCTION_SINKS, FUNCTIONS_BY_NAME, sink_names
 from pinlint.extract.source import Source
 
 #: False: never blank (`pinlint.project` parses modules whole; the tests compare).
 BLANK = True
 #: Names whose call sends SQL (attribute or function sinks).
 SINK_WORDS = sink_names()
+_FUNCTION_PACKAGES = frozenset(p for f in FUNCTION_SINKS for p in f.packages)
 #: Exports of a module: name -> the method names it brings (a class's wrappers).
 Exports = Mapping[str, frozenset[str]]
 _NO_MEMBERS: frozenset[str] = frozenset()
@@ -216,10 +218,17 @@ class Outline:
             if any(t.rpartition(".")[2] in FUNCTIONS_BY_NAME for t in targets)
         }
 
+    def _imports_function_packages(self) -> bool:
+        """Whether the module imports from a package of a function sink (then
+        ``alias.text(...)`` may be one; see `pinlint.extract.gate`)."""
+        names = [*(t for targets in self.aliases.values() for t in targets), *self.stars]
+        return any(name.lstrip(".").partition(".")[0] in _FUNCTION_PACKAGES for name in names)
+
     def mentions(self, word: str, *, call: bool = False) -> list[int]:
         """The lines (not import statements) where `word` occurs as a whole word;
         with `call`, only where a ``(`` (or a comment or continuation) follows it and
-        ``def`` does not precede it."""
+        ``def`` does not precede it, and for a function sink (``text``), not after a
+        dot unless the module imports from its package."""
         source = self.source
         head, _, tail = word.rpartition(".")
         offsets = source.words((tail,))
@@ -228,10 +237,13 @@ class Outline:
         elif call:
             text = source.text
             end = len(word)
+            dotted = word not in FUNCTIONS_BY_NAME or self._imports_function_packages()
             offsets = [
                 at
                 for at in offsets
-                if _CALL_AFTER.match(text, at + end) and not _defined_at(text, at)
+                if _CALL_AFTER.match(text, at + end)
+                and not _defined_at(text, at)
+                and (dotted or not _after_dot(text, at))
             ]
         return [line for line in source.lines_of(offsets) if line not in self.import_lines]
 
@@ -392,6 +404,14 @@ def _follows(text: str, at: int, parts: list[str]) -> bool:
             return False
         at = start
     return at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_.")
+
+
+def _after_dot(text: str, at: int) -> bool:
+    """Whether the name at `at` follows a dot (blanks and continuations between)."""
+    at -= 1
+    while at >= 0 and text[at] in " \t\f\r\n\\":
+        at -= 1
+    return at >= 0 and text[at] == "."
 
 
 def _defined_at(text: str, at: int) -> bool:
