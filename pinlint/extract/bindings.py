@@ -114,7 +114,7 @@ class Ref:
 SKIPPED = Ref(RefKind.IMPORT, "")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Deferred:
     """An assigned value that depends on other modules: the expression and the
     environment where it was assigned, evaluated (once) only if it is read where SQL
@@ -122,7 +122,10 @@ class Deferred:
     goes nowhere near a database."""
 
     node: cst.BaseExpression
-    scope: Scope
+    #: The `Scope.key` of the scope it was assigned in: not the scope itself, whose
+    #: environments hold this value (a reference cycle: the module's tree would wait
+    #: for the cyclic garbage collector).
+    scope: str
     env: Env
     #: (name, target node, verb) of the assignment, for its step; see `_named`.
     label: tuple[str, cst.CSTNode, str] | None = None
@@ -169,8 +172,12 @@ class Resolver(Protocol):
     def class_attribute(self, class_qualified: str, name: str) -> tuple[object, ...] | None: ...
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Scope:
+    """A module, class or function body. Scopes point up (`parent`), not down:
+    `children` holds keys into `Bindings.scopes`, so that scopes make no reference
+    cycle and a module's tree is freed as soon as its `Bindings` is dropped."""
+
     node: cst.Module | cst.ClassDef | cst.FunctionDef
     kind: ScopeKind
     parent: Scope | None
@@ -180,7 +187,8 @@ class Scope:
     bound: set[str] = field(default_factory=set)
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
-    children: dict[str, Scope] = field(default_factory=dict)
+    #: The classes and functions defined directly in this scope: name -> `key`.
+    children: dict[str, str] = field(default_factory=dict)
     #: For a function defined in a class body: how it is called, and the name of the
     #: parameter bound to the instance (or class).
     method: MethodKind | None = None
@@ -217,6 +225,7 @@ class Bindings:
         self.interest = interest
         self.resolver = resolver
         self.function_sink = function_sink
+        #: The scope of each statement of `interest` (the others are not asked about).
         self.scope_of: dict[int, Scope] = {}
         self.root = Scope(module, ScopeKind.MODULE, None, "")
         #: Every scope by its unique key, in the order of the source.
@@ -225,6 +234,10 @@ class Bindings:
         self._scan_block(module.body, self.root)
 
     # -- the scan -----------------------------------------------------------------------
+
+    def _belongs(self, node: cst.CSTNode, scope: Scope) -> None:
+        if id(node) in self.interest:
+            self.scope_of[id(node)] = scope
 
     def _scan_block(self, body: Sequence[cst.CSTNode], scope: Scope) -> None:
         for stmt in body:
@@ -236,21 +249,21 @@ class Bindings:
         else:
             assert isinstance(suite, cst.SimpleStatementSuite)
             for small in suite.body:
-                self.scope_of[id(small)] = scope
+                self._belongs(small, scope)
                 self._scan_small(small, scope)
 
     def _scan_statement(self, stmt: cst.CSTNode, scope: Scope) -> None:
-        self.scope_of[id(stmt)] = scope
+        self._belongs(stmt, scope)
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                self.scope_of[id(small)] = scope
+                self._belongs(small, scope)
                 self._scan_small(small, scope)
         elif isinstance(stmt, cst.FunctionDef):
             self._scan_function(stmt, scope)
         elif isinstance(stmt, cst.ClassDef):
             scope.bound.add(stmt.name.value)
             for decorator in stmt.decorators:
-                self.scope_of[id(decorator)] = scope
+                self._belongs(decorator, scope)
             child = self._child(stmt, ScopeKind.CLASS, scope)
             self._scan_suite(stmt.body, child)
         elif isinstance(stmt, cst.If):
@@ -268,7 +281,7 @@ class Bindings:
         elif isinstance(stmt, (cst.Try, cst.TryStar)):
             self._scan_suite(stmt.body, scope)
             for handler in stmt.handlers:
-                self.scope_of[id(handler)] = scope
+                self._belongs(handler, scope)
                 if handler.name is not None:
                     scope.bound |= bound_names(handler.name.name)
                 self._scan_suite(handler.body, scope)
@@ -283,14 +296,14 @@ class Bindings:
             self._scan_suite(stmt.body, scope)
         elif isinstance(stmt, cst.Match):
             for case in stmt.cases:
-                self.scope_of[id(case)] = scope
+                self._belongs(case, scope)
                 scope.bound |= _pattern_names(case.pattern)
                 self._scan_suite(case.body, scope)
 
     def _scan_function(self, stmt: cst.FunctionDef, scope: Scope) -> None:
         scope.bound.add(stmt.name.value)
         for decorator in stmt.decorators:
-            self.scope_of[id(decorator)] = scope
+            self._belongs(decorator, scope)
         child = self._child(stmt, ScopeKind.FUNCTION, scope)
         params = _parameters(stmt.params)
         child.bound |= {p.name.value for p, _ in params}
@@ -317,7 +330,7 @@ class Bindings:
         while key in self.scopes:
             key = f"{qualname}#{len(self.scopes)}"
         child = Scope(node, kind, parent, qualname, key)
-        parent.children[name] = child
+        parent.children[name] = key
         self.scopes[key] = child
         self.scope_by_node[id(node)] = child
         return child
@@ -363,6 +376,11 @@ class Bindings:
                 (alias.evaluated_alias or alias.evaluated_name, prefix + alias.evaluated_name)
             )
         return out
+
+    def child(self, scope: Scope, name: str) -> Scope | None:
+        """The class or function `name` defined directly in `scope`."""
+        key = scope.children.get(name)
+        return self.scopes[key] if key is not None else None
 
     def absolute(self, name: str) -> str | None:
         if not name.startswith("."):
@@ -472,7 +490,8 @@ class Bindings:
         """The values of a `Deferred`, computed once, with other modules."""
         if deferred.result is None:
             deferred.result = (OPAQUE,)  # a value that needs itself is unknown
-            names = ScopeNames(self, deferred.scope, deferred.env, frozenset(), far=True)
+            scope = self.scopes[deferred.scope]
+            names = ScopeNames(self, scope, deferred.env, frozenset(), far=True)
             found = evaluate(deferred.node, self.builder(names))
             values: tuple[object, ...] = variants(found) if found is not None else (OPAQUE,)
             if deferred.unmarked:
@@ -637,7 +656,7 @@ class Bindings:
         """What the methods of class `scope` assign to ``self.<name>``."""
         out: list[object] = []
         key = "self." + name
-        for child in list(scope.children.values()):
+        for child in [self.scopes[k] for k in scope.children.values()]:
             if child.kind is not ScopeKind.FUNCTION or child.method is not MethodKind.INSTANCE:
                 continue
             if child.state == 1:
@@ -982,15 +1001,15 @@ class _Run:
             return tuple(names.values(node) or ()) or (OPAQUE,)
         if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
             sequence = builder.sequence(node)
-            return (Deferred(node, self.scope, dict(env)),) if names.deferred else (sequence,)
+            return (Deferred(node, self.scope.key, dict(env)),) if names.deferred else (sequence,)
         if isinstance(node, cst.Dict):
             mapping = builder.mapping(node)
             if names.deferred:
-                return (Deferred(node, self.scope, dict(env)),)
+                return (Deferred(node, self.scope.key, dict(env)),)
             return (mapping,) if mapping is not None else (OPAQUE,)
         found = evaluate(node, builder)
         if names.deferred:
-            return (Deferred(node, self.scope, dict(env)),)
+            return (Deferred(node, self.scope.key, dict(env)),)
         if found is not None:
             return variants(found)
         func = node.func if isinstance(node, cst.Call) else None
@@ -1088,7 +1107,7 @@ class _Run:
             names, builder = self._local(env)
             grown_text = evaluate(expression, builder)
             if names.deferred:
-                env[key] = (Deferred(expression, self.scope, dict(env)),)
+                env[key] = (Deferred(expression, self.scope.key, dict(env)),)
                 return
             if grown_text is not None:
                 env[key] = variants(grown_text)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import islice, product
 from typing import Protocol
 
@@ -85,7 +86,7 @@ from pinlint.extract.summary import (
     substitute,
     unmark,
 )
-from pinlint.extract.visitor import CallRecord, Collected, callee_parts
+from pinlint.extract.visitor import CallRecord, Collected, Imports, callee_parts
 from pinlint.model import HOLE, Dialect, Origin, RelatedLocation, Span
 
 #: The longest wrapper chain followed.
@@ -159,7 +160,7 @@ def _literal(node: cst.BaseExpression) -> bool:
     return True
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
     """What one unit's calls gave (see the module docstring)."""
 
@@ -171,7 +172,7 @@ class _Unit:
     flows_done: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Records:
     name_calls: list[CallRecord] = field(default_factory=list)
     attribute_calls: list[CallRecord] = field(default_factory=list)
@@ -213,7 +214,8 @@ class ModuleAnalysis:
             imports,
             {id(r.owner) for r in records},
             resolver,
-            self._sink_argument,
+            # (not a bound method: the bindings would point back at this analysis)
+            partial(_sink_argument, imports),
         )
         for kind, group in (
             ("name_calls", collected.name_calls),
@@ -313,12 +315,6 @@ class ModuleAnalysis:
         env = self.bindings.env_at(scope, record.owner)
         hidden = self.bindings.hidden(record.owner, record.call)
         return ScopeNames(self.bindings, scope, env, hidden, far=far)
-
-    def _sink_argument(self, parts: tuple[str, ...]) -> tuple[int, tuple[str, ...]] | None:
-        found = _function_sink(parts, self.collected.imports)
-        if found is None:
-            return None
-        return found[0].position, found[0].keywords
 
     def _sink(self, scope: Scope, candidate: Candidate, result: _Unit) -> None:
         text = candidate.text
@@ -588,7 +584,7 @@ class ModuleAnalysis:
         return None
 
     def _local_method(self, cls: Scope, name: str, *, through_instance: bool, depth: int = 0) -> _Callee | None:
-        child = cls.children.get(name)
+        child = self.bindings.child(cls, name)
         if child is not None and child.kind is ScopeKind.FUNCTION:
             summary = self.function_summary(child.key)
             if summary is None or not summary.flows:
@@ -710,7 +706,7 @@ class ModuleAnalysis:
     def class_method(self, key: str, name: str) -> FunctionSummary | None:
         """The summary of method `name` defined in class `key` itself."""
         scope = self.bindings.scopes.get(key)
-        child = scope.children.get(name) if scope is not None else None
+        child = self.bindings.child(scope, name) if scope is not None else None
         if child is None or child.kind is not ScopeKind.FUNCTION:
             return None
         return self.function_summary(child.key)
@@ -736,6 +732,16 @@ class ModuleAnalysis:
 
 
 # -- binding arguments ------------------------------------------------------------------
+
+
+def _sink_argument(
+    imports: Imports, parts: tuple[str, ...]
+) -> tuple[int, tuple[str, ...]] | None:
+    """The argument (position, keywords) of the function sink `parts` names, if any."""
+    found = _function_sink(parts, imports)
+    if found is None:
+        return None
+    return found[0].position, found[0].keywords
 
 
 def bind_arguments(call: cst.Call, summary: FunctionSummary, bound: bool) -> dict[int, cst.BaseExpression]:

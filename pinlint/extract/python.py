@@ -13,7 +13,8 @@ Pipeline, cheapest first, each step only for what the previous one found:
    through the module (and, with a `ProjectView`, the other modules of the analysed
    tree; `pinlint.extract.dataflow`): then libcst parses the module with the bodies
    of the functions that cannot send SQL blanked (`pinlint.extract.outline`), or
-   the whole module when `ast` rejects the source;
+   the whole module when `ast` rejects the source; a large module in pieces
+   (`parse_module`), after the `ast` tree is let go;
 5. only if a site was found, compute the ranges of the reported strings and their
    statements (`pinlint.extract.positions`), in one partial code generation pass.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from collections.abc import Sequence
 from dataclasses import replace
 
 import libcst as cst
@@ -47,12 +49,16 @@ from pinlint.extract.dialect import module_dialect
 from pinlint.extract.flow import function_flows
 from pinlint.extract.outline import parse
 from pinlint.extract.positions import node_ranges
-from pinlint.extract.prepass import CannotCut, Lines, import_table, locate
+from pinlint.extract.prepass import CannotCut, Lines, Located, import_table, locate
 from pinlint.extract.source import Source
 from pinlint.extract.visitor import Imports, collect
 from pinlint.model import Dialect, Extraction, Problem, RelatedLocation, Span, SqlSite
 
 _START = Span(1, 1, 1, 1)
+#: The size of the pieces `parse_module` parses a large module in (characters).
+PIECE_CHARS = 16 * 1024
+#: What a line that starts a statement at column 0 cannot start with.
+_NOT_A_START = frozenset({"", " ", "\t", "\f", "#", "\r", "\n"})
 #: Give libcst only the statements `prepass.locate` finds, or the module with the
 #: functions that cannot send SQL blanked (`outline`); False: always the whole
 #: module; the tests compare the two).
@@ -95,15 +101,9 @@ def _extract(source: bytes, path: str, project: ProjectView | None = None) -> Ex
     if located is not None and not calls_wrappers:
         if not located.code:
             return Extraction()
-        try:
-            pieces = cst.parse_module(located.code)
-        except cst.ParserSyntaxError:
-            pass  # the statements did not cut cleanly: parse the module
-        else:
-            cut = collect(pieces)
-            cut.imports = located.imports
-            if not needs_bindings(cut):  # literals only: nothing to follow
-                return _sites(pieces, text, path, located.imports, located.lines)
+        found = _literal_sites(located, text, path)
+        if found is not None:
+            return found
     # Names, building and wrappers are followed through the whole module; the
     # functions that cannot send SQL are blanked first (`outline`), and the import
     # table is the whole module's (imports inside blanked functions count too).
@@ -113,15 +113,104 @@ def _extract(source: bytes, path: str, project: ProjectView | None = None) -> Ex
     blanked = text
     if reach is not None and imports is not None:
         blanked = outlines.blank(text, reach.spans)
+    # The `ast` tree and the outline are done with: freed before libcst parses the
+    # module (for a large module they take a quarter of what libcst's tree takes).
+    starts = statement_starts(tree) if tree is not None else []
+    del tree, outline
     for code in dict.fromkeys((blanked, text)):
         try:
-            module = cst.parse_module(code)
+            module = parse_module(code, starts)
         except cst.ParserSyntaxError as exc:
             problem = _syntax_problem(exc)
         else:
             whole = code is text
             return _sites(module, text, path, None if whole else imports, project=project)
     return Extraction(problems=(problem,))
+
+
+def _literal_sites(located: Located, text: str, path: str) -> Extraction | None:
+    """The sites of the statements `locate` cut out, when their SQL is literals only;
+    None when the module must be analysed whole. (A function of its own, so that the
+    small module's tree is freed before the whole one is parsed.)"""
+    try:
+        pieces = cst.parse_module(located.code)
+    except cst.ParserSyntaxError:
+        return None  # the statements did not cut cleanly: parse the module
+    cut = collect(pieces)
+    cut.imports = located.imports
+    if needs_bindings(cut):
+        return None
+    return _sites(pieces, text, path, located.imports, located.lines)
+
+
+def statement_starts(tree: ast.Module) -> list[int]:
+    """The first line (its first decorator's) of each module-level statement of `tree`
+    that starts on a line of its own: where `parse_module` may cut the module."""
+    out: list[int] = []
+    end = 0
+    for stmt in tree.body:
+        decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+        first = min([stmt.lineno, *(d.lineno for d in decorators)])
+        if first > end:
+            out.append(first)
+        end = max(end, stmt.end_lineno or stmt.lineno)
+    return out
+
+
+def parse_module(code: str, starts: Sequence[int] = ()) -> cst.Module:
+    """`cst.parse_module(code)`, parsed in pieces when the module is large.
+
+    While it parses, libcst's native parser holds about 0.4 MB per KB of source (its
+    tokens and memo tables, besides the tree it returns), and the C allocator keeps
+    that memory once it is freed: parsed whole, a 200 KB module costs a process 80
+    MB. Cut at module-level statements (`starts`: lines, from `statement_starts`)
+    into pieces of about `PIECE_CHARS`, it costs that for one piece at a time. The
+    pieces' statements make the module the whole parse gives (the tests compare
+    them with ``deep_equals``): comments and blank lines that end a piece (its
+    footer) lead the next piece's first statement. A piece that does not fit (a
+    header of its own, another default indentation or newline, a syntax error) makes
+    it parse the module whole, as before.
+    """
+    if len(code) < 2 * PIECE_CHARS or not starts:
+        return cst.parse_module(code)
+    offsets = Source(code).starts
+    cuts: list[int] = []
+    begin = 0
+    for line in starts:
+        at = offsets[line - 1] if line <= len(offsets) else len(code)
+        if (
+            at - begin >= PIECE_CHARS
+            and len(code) - at >= PIECE_CHARS // 2
+            and code[at : at + 1] not in _NOT_A_START  # a statement at column 0
+        ):
+            cuts.append(at)
+            begin = at
+    if not cuts:
+        return cst.parse_module(code)
+    try:
+        bounds = zip((0, *cuts), (*cuts, len(code)), strict=True)
+        pieces = [cst.parse_module(code[a:b]) for a, b in bounds]
+    except cst.ParserSyntaxError:
+        return cst.parse_module(code)  # (for the error's position in the whole module)
+    first = pieces[0]
+    body = list(first.body)
+    footer = first.footer
+    for piece in pieces[1:]:
+        if (
+            piece.header
+            or not piece.body
+            or piece.default_indent != first.default_indent
+            or piece.default_newline != first.default_newline
+        ):
+            return cst.parse_module(code)
+        head = piece.body[0]
+        if footer:
+            head = head.with_changes(leading_lines=(*footer, *head.leading_lines))
+        body += (head, *piece.body[1:])
+        footer = piece.footer
+    return first.with_changes(
+        body=tuple(body), footer=footer, has_trailing_newline=pieces[-1].has_trailing_newline
+    )
 
 
 def whole_imports(text: str, tree: ast.Module | None = None) -> Imports | None:
