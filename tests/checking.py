@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -73,4 +76,22 @@ def check_project(directory: Path, **overrides: object) -> dict[str, list[Diagno
             mismatches.append(render_mismatch(path, actual, exp.expected))
     if mismatches:
         pytest.fail("\n\n".join(mismatches), pytrace=False)
+    return found
+
+
+def cli_codes(directory: Path, *paths: str) -> dict[str, list[str]]:
+    """The codes ``pinlint check`` reports per file, run in `directory` on `paths`
+    (default: ``.``), with the cache (a process of its own, as a user runs it)."""
+    command = [sys.executable, "-m", "pinlint", "check", *(paths or (".",))]
+    done = subprocess.run(
+        [*command, "--isolated", "--format", "json"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    found: dict[str, list[str]] = {}
+    for finding in json.loads(done.stdout)["findings"]:
+        found.setdefault(finding["path"], []).append(finding["code"])
     return found

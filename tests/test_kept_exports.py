@@ -5,11 +5,10 @@ exports the same; computed anew otherwise, never wrong and never a crash."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from checking import cli_codes
 
 from pinlint.cache import Cache
 from pinlint.project import ProjectIndex, Reached
@@ -133,15 +132,7 @@ def test_a_file_follows_the_exports_of_the_modules_it_reaches(tree: Path) -> Non
     """End to end, with the cache: use.py calls db.run through middle.go."""
 
     def codes() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "pinlint", "check", "use.py", "--isolated", "--format", "json"],
-            cwd=tree,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode in (0, 1), done.stderr
-        return [finding["code"] for finding in json.loads(done.stdout)["findings"]]
+        return cli_codes(tree, "use.py").get("use.py", [])
 
     assert codes() == ["PIN101"]
     (tree / "db.py").write_text(NOT_A_WRAPPER)

@@ -5,13 +5,11 @@ whole-module parses (compared on every fixture, rule example and project)."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from checking import cli_codes
 
 import pinlint.extract.outline as outlines
 import pinlint.extract.python as python_extract
@@ -336,18 +334,7 @@ def test_a_module_that_becomes_a_wrapper_invalidates_its_callers(tmp_path: Path)
     (tmp_path / "use.py").write_text("from db import run\nrun('SET a = 1')\n")
 
     def codes() -> dict[str, list[str]]:
-        done = subprocess.run(
-            [sys.executable, "-m", "pinlint", "check", ".", "--isolated", "--format", "json"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode in (0, 1), done.stderr
-        found: dict[str, list[str]] = {}
-        for finding in json.loads(done.stdout)["findings"]:
-            found.setdefault(finding["path"], []).append(finding["code"])
-        return found
+        return cli_codes(tmp_path)
 
     assert codes() == {}
     assert (tmp_path / ".pinlint_cache").is_dir()
