@@ -382,17 +382,17 @@ class Cache:
             self._seen[key] = None
         return None
 
-    def lookup_facts(self, kind: str, path: Path | str, shown: str) -> tuple[Any, str] | None:
+    def lookup_facts(self, kind: str, path: Path | str, shown: str) -> Iterator[tuple[Any, str]]:
         """What `store_facts` stored for `path` under `kind` (a fact about a module
         that other files' analyses use, not a result) while every file it was
-        computed from is unchanged: (payload, the content hash of `path`)."""
+        computed from is unchanged: (payload, the content hash of `path`), each
+        variant kept, newest first."""
         location = self.location(path)
         with contextlib.suppress(*_CORRUPT):
             for record in self._records(self._key(f"{kind}\0{shown}", location)):
                 deps = record.dependencies
                 if deps and deps[0].location == location and all(map(self._unchanged, deps)):
-                    return record.diagnostics, deps[0].digest
-        return None
+                    yield record.diagnostics, deps[0].digest
 
     def store_facts(
         self,
@@ -401,14 +401,16 @@ class Cache:
         dependencies: Iterable[Dependency],
         hashed_at_ns: int,
         payload: Any,
+        variant: str | None = None,
     ) -> None:
         """Record a fact about the module `dependencies[0]` (see `lookup_facts`): JSON
         data, computed from the files `dependencies`, hashed from `hashed_at_ns` on;
-        never raises."""
+        records of other `variant`s (facts that also hold under other conditions,
+        which the payload names) are kept beside it. Never raises."""
         deps = tuple(trusted(d, hashed_at_ns) for d in dependencies)
         if deps and self._writable:
             entry = self._entry(self._key(f"{kind}\0{shown}", deps[0].location))
-            self._save(entry, deps, payload, None)
+            self._save(entry, deps, payload, None, variant)
 
     def _result(
         self, key: str, shown: str, record: _Record, used: tuple[tuple[str, str], ...]
@@ -591,17 +593,26 @@ class Cache:
         reported = None if list(result.dependencies) == own else result.dependencies
         self._save(entry, deps, encode(result.diagnostics), encode(reported))
 
-    def _save(self, entry: Path, deps: tuple[Dependency, ...], stored: Any, reported: Any) -> None:
+    def _save(
+        self,
+        entry: Path,
+        deps: tuple[Dependency, ...],
+        stored: Any,
+        reported: Any,
+        variant: Any = None,
+    ) -> None:
         """Write `entry` with this record first, then up to `KEEP` - 1 of its older
-        records computed from other contents."""
+        records computed from other contents (or, for facts, other `variant`s)."""
         record = _Record(deps, stored, reported).as_json()
+        if variant is not None:
+            record["variant"] = variant
         records: list[Any] = [record]
         with contextlib.suppress(OSError, *_CORRUPT):
             old = json.loads(entry.read_bytes())
             if isinstance(old, dict) and old.get("format") == FORMAT:
-                keys = {tuple(d.digest for d in deps)}
+                keys = {(tuple(d.digest for d in deps), variant)}
                 for previous in old["records"]:
-                    key = tuple(d[1] for d in previous["dependencies"])
+                    key = (tuple(d[1] for d in previous["dependencies"]), previous.get("variant"))
                     if key not in keys and len(records) < KEEP:
                         keys.add(key)
                         records.append(previous)

@@ -537,7 +537,9 @@ class ProjectIndex:
     # order of the questions differs, the hashes differ and the answer is computed
     # anew; the consulted modules are asked again in the order they were first
     # asked, so that a kept answer is what this run would compute. The answers a
-    # run keeps are those of every module it asked about.
+    # run keeps are those of every module it asked about, one per content and
+    # order (`cache.KEEP` at most), since runs of the whole tree and of a few files
+    # ask in different orders.
 
     def _keep(
         self,
@@ -568,21 +570,29 @@ class ProjectIndex:
                 for other, answer in consulted.items()
             ],
         }
-        store.store_facts(self._store_kind(), self.shown(path), deps, started, payload)
+        # (one record per content and order of the questions: a full run and a
+        # pre-commit run, in turn, each find theirs)
+        variant = digest(json.dumps(payload["consulted"]).encode("utf-8", "surrogatepass"))
+        store.store_facts(self._store_kind(), self.shown(path), deps, started, payload, variant)
 
     def _kept(self, path: Path, depth: int) -> Reached | None:
         """The answer a run kept for `path`, if the module is unchanged and every
-        module it consulted still exports the same."""
-        from pinlint.extract.outline import Reach
-
+        module it consulted still exports the same (of those kept for other orders
+        of the questions, the first that holds)."""
         assert self.store is not None
         shown = self.shown(path)
-        found = self.store.lookup_facts(self._store_kind(), path, shown)
-        if found is None:
-            return None
-        payload = found[0]
+        for payload, hashed in self.store.lookup_facts(self._store_kind(), path, shown):
+            found = self._holds(path, frozenset({(shown, hashed)}), payload, depth)
+            if found is not None:
+                return found
+        return None
+
+    def _holds(
+        self, path: Path, own: frozenset[tuple[str, str]], payload: Any, depth: int
+    ) -> Reached | None:
+        from pinlint.extract.outline import Reach
+
         try:
-            own = frozenset({(shown, found[1])})
             exports = {name: frozenset(members) for name, members in payload["exports"].items()}
             reach = None
             if payload["reach"] is not None:

@@ -100,6 +100,26 @@ def test_an_import_cycle_gives_what_a_fresh_run_gives(tree: Path) -> None:
             ]
 
 
+def test_answers_kept_for_two_orders_are_both_used(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of the whole tree and a pre-commit run ask in different orders; in a
+    cycle their answers differ, and each run in turn must find its own."""
+    (tree / "a.py").write_text("import b\n\ndef one(sql):\n    CUR.execute(sql)\n")
+    (tree / "b.py").write_text("import a\n\ndef three(q):\n    return a.one(q)\n")
+    for order in (("a.py", "b.py"), ("b.py", "a.py")):
+        kept = index(tree)
+        for name in order:
+            kept.reached(tree / name)
+    for order in (("a.py", "b.py"), ("b.py", "a.py")):
+        fresh = ProjectIndex.for_paths([tree], [])
+        expected = [fresh.reached(tree / n) for n in order]
+        project = index(tree)
+        anew = computed(project, monkeypatch)
+        assert [project.reached(tree / n) for n in order] == expected
+        assert anew == []
+
+
 @pytest.mark.parametrize(
     "payload",
     [
