@@ -178,6 +178,9 @@ def test_the_github_workflows_are_complete() -> None:
         assert any(u.startswith("actions/setup-python@") for u in uses)
         runs = " ".join(str(s.get("run", "")) for s in steps)
         assert "pip install" in runs and "pinlint check" in runs
+        for step in steps:
+            if str(step.get("uses", "")).startswith("actions/cache@"):
+                assert step["with"]["path"] == ".pinlint_cache"  # where pinlint keeps it
         if any(u.startswith("github/codeql-action/upload-sarif@") for u in uses):
             assert permissions == {
                 "security-events": "write",
