@@ -371,10 +371,9 @@ class Cache:
             self._stale = True  # the index lacks this file, or has an outdated record
         with contextlib.suppress(*_CORRUPT):
             for record in self._records(key):
-                deps = record.dependencies
-                if deps and deps[0].location == location and all(map(self._unchanged, deps)):
+                if self._holds(record, location):
                     if record.reported is None:
-                        used = tuple((d.location, d.digest) for d in deps)
+                        used = tuple((d.location, d.digest) for d in record.dependencies)
                     else:
                         used = _pairs(record.reported)
                     return self._result(key, shown, record, used)
@@ -390,9 +389,8 @@ class Cache:
         location = self.location(path)
         with contextlib.suppress(*_CORRUPT):
             for record in self._records(self._key(f"{kind}\0{shown}", location)):
-                deps = record.dependencies
-                if deps and deps[0].location == location and all(map(self._unchanged, deps)):
-                    yield record.diagnostics, deps[0].digest
+                if self._holds(record, location):
+                    yield record.diagnostics, record.dependencies[0].digest
 
     def store_facts(
         self,
@@ -432,6 +430,12 @@ class Cache:
             return
         for record in data["records"]:
             yield _Record.from_json(record)
+
+    def _holds(self, record: _Record, location: str) -> bool:
+        """Whether `record` is about the file at `location` and every file it was
+        computed from is unchanged."""
+        deps = record.dependencies
+        return bool(deps) and deps[0].location == location and all(map(self._unchanged, deps))
 
     def _unchanged(self, dep: Dependency) -> bool:
         """Whether `dep` still has its content (memoised for the run: many results
@@ -662,9 +666,10 @@ class Cache:
                 return None
             if digest(data) != hashed:
                 return None
-            mtime = st.st_mtime_ns if read_at - st.st_mtime_ns >= STABLE_NS else UNTRUSTED
-            dependency = Dependency(location, hashed, st.st_size, mtime, st.st_ino)
-            if mtime != UNTRUSTED:  # (a file changed this recently is read again next time)
+            dependency = trusted(
+                Dependency(location, hashed, st.st_size, st.st_mtime_ns, st.st_ino), read_at
+            )
+            if dependency.mtime_ns != UNTRUSTED:  # (changed this recently: read it again)
                 seen[location] = dependency
             found.append(dependency)
         return found

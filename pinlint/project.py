@@ -445,15 +445,17 @@ class ProjectIndex:
                     return True
             if plain and found[0].name == "__init__.py":
                 text = data.decode("utf-8", "replace")
-                if _chained(text, module, absolute, partial(self._exports, path, depth, used)):
+                if _chained(text, module, absolute, partial(self._exports, view, depth, used)):
                     return True
         return False
 
     def _exports(
-        self, near: Path, depth: int, used: set[tuple[str, str]], module: str
+        self, view: FileView, depth: int, used: set[tuple[str, str]], module: str
     ) -> Exports | None:
-        """What `module` exports (None when it is not a module of the tree)."""
-        found = self.find(module, near)
+        """What `module`, as `view`'s file names it, exports (None when it is not a
+        module of the tree); adds to `used` the modules the answer read."""
+        absolute = view.absolute(module)
+        found = self.find(absolute, view.path) if absolute else None
         if found is None:
             return None
         reached = self.reached(found[0], depth)
@@ -646,13 +648,7 @@ class ProjectIndex:
             hit = self.find(absolute, path) if absolute else None
             return hit[0] if hit is not None else None
 
-        def exports(module: str) -> Exports | None:
-            found_path = module_file(module)
-            if found_path is None:
-                return None
-            reached = self.reached(found_path, depth)
-            used.update(reached.dependencies)
-            return reached.exports
+        exports = partial(self._exports, view, depth, used)
 
         for local, targets in outline.aliases.items():
             for target in targets:

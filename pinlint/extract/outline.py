@@ -391,14 +391,10 @@ def _follows(text: str, at: int, parts: list[str]) -> bool:
     """Whether the name at `at` is preceded by ``parts[0].parts[1]...`` and a dot,
     blanks allowed around each dot, and the first part is a whole word."""
     for part in reversed(parts):
-        at -= 1
-        while at >= 0 and text[at] in " \t\f\r\n\\":
-            at -= 1
+        at = _previous(text, at)
         if at < 0 or text[at] != ".":
             return False
-        at -= 1
-        while at >= 0 and text[at] in " \t\f\r\n\\":
-            at -= 1
+        at = _previous(text, at)
         start = at - len(part) + 1
         if start < 0 or text[start : at + 1] != part:
             return False
@@ -408,10 +404,17 @@ def _follows(text: str, at: int, parts: list[str]) -> bool:
 
 def _after_dot(text: str, at: int) -> bool:
     """Whether the name at `at` follows a dot (blanks and continuations between)."""
+    at = _previous(text, at)
+    return at >= 0 and text[at] == "."
+
+
+def _previous(text: str, at: int) -> int:
+    """The offset of the last character before `at` that is not a blank, a line end
+    or a continuation backslash (-1 when there is none)."""
     at -= 1
     while at >= 0 and text[at] in " \t\f\r\n\\":
         at -= 1
-    return at >= 0 and text[at] == "."
+    return at
 
 
 def _defined_at(text: str, at: int) -> bool:
