@@ -299,6 +299,11 @@ def sink_names() -> frozenset[str]:
     return frozenset(METHODS_BY_NAME) | frozenset(FUNCTIONS_BY_NAME)
 
 
+def function_sink_packages() -> frozenset[str]:
+    """The packages through whose import ``alias.text(...)`` is a function sink."""
+    return frozenset(p for f in FUNCTION_SINKS for p in f.packages)
+
+
 def config_names() -> frozenset[str]:
     """Every identifier whose absence (called, or aliased in an import) proves a file
     configures no driver or framework; `SETTINGS_NAMES` are assigned, not called."""

@@ -54,6 +54,7 @@ from pinlint.extract.drivers import (
     SETTINGS_NAMES,
     TRANSACTION_ATTRIBUTES,
     config_names,
+    function_sink_packages,
     sink_names,
 )
 
@@ -80,7 +81,7 @@ _FUNCTION_NAMES = frozenset(f.name.encode("ascii") for f in FUNCTION_SINKS)
 #: The packages whose import makes ``alias.text(`` a function sink.
 _FUNCTION_PACKAGES = re.compile(
     rb"\b(?:"
-    + b"|".join(sorted({re.escape(p.encode("ascii")) for f in FUNCTION_SINKS for p in f.packages}))
+    + b"|".join(sorted(re.escape(p.encode("ascii")) for p in function_sink_packages()))
     + rb")\b"
 )
 

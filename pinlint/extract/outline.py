@@ -49,14 +49,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pinlint.extract.drivers import FUNCTION_SINKS, FUNCTIONS_BY_NAME, sink_names
+from pinlint.extract.drivers import FUNCTIONS_BY_NAME, function_sink_packages, sink_names
 from pinlint.extract.source import Source
 
 #: False: never blank (`pinlint.project` parses modules whole; the tests compare).
 BLANK = True
 #: Names whose call sends SQL (attribute or function sinks).
 SINK_WORDS = sink_names()
-_FUNCTION_PACKAGES = frozenset(p for f in FUNCTION_SINKS for p in f.packages)
+_FUNCTION_PACKAGES = function_sink_packages()
 #: Exports of a module: name -> the method names it brings (a class's wrappers).
 Exports = Mapping[str, frozenset[str]]
 _NO_MEMBERS: frozenset[str] = frozenset()
